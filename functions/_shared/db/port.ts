@@ -1,0 +1,50 @@
+// The database port: handlers call SQL functions by name, never build SQL.
+// Two adapters implement it (sql_adapter.ts, supabase_adapter.ts) and must behave the same.
+
+export type Role = 'anon' | 'authenticated' | 'service_role';
+export const ROLES: readonly Role[] = ['anon', 'authenticated', 'service_role'];
+
+/** JWT claims as PostgREST hands them to SQL in `request.jwt.claims`. */
+export interface Claims {
+  role: Role;
+  sub?: string;
+  [claim: string]: unknown;
+}
+
+/** Who is calling: the verified claims and the raw token they came from. */
+export interface Caller {
+  claims: Claims;
+  token: string;
+}
+
+export interface Db {
+  /** Calls `public.<fn>` with named arguments as the caller; resolves to its JSON result. */
+  rpc<T = unknown>(fn: string, args: Record<string, unknown>, caller: Caller): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** An error raised by the database, in PostgREST's shape (SQLSTATE or PGRST code). */
+export class DbError extends Error {
+  readonly code: string;
+  readonly details: string | null;
+  readonly hint: string | null;
+  constructor(code: string, message: string, details?: string | null, hint?: string | null) {
+    super(message);
+    this.name = 'DbError';
+    this.code = code;
+    this.details = details ?? null;
+    this.hint = hint ?? null;
+  }
+}
+
+/** Normalises an error thrown by postgres.js or PGlite into a DbError. */
+export function toDbError(err: unknown): DbError {
+  if (err instanceof DbError) return err;
+  const e = err as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown };
+  if (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+    return new DbError(e.code, String(e.message ?? 'database error'),
+      typeof e.detail === 'string' ? e.detail : null, typeof e.hint === 'string' ? e.hint : null);
+  }
+  // Connection failures and the like: no SQLSTATE, treat as unavailable.
+  return new DbError('08000', err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,139 @@
+// The app factory every function uses: request id, one JSON log line per
+// request, auth, body guards (413/415), zod validation errors and every other
+// failure as RFC 9457 problems, and the function's OpenAPI document.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { LOCAL_JWT_SECRET, readEnv } from '../env.ts';
+import { type Caller, type Db, DbError } from '../db/port.ts';
+import { httpStatusForDbCode } from '../db/status.ts';
+import { type AuthOptions, requireCaller } from './auth.ts';
+import { type FieldError, Problem, problemResponse } from './problem.ts';
+
+export type AppEnv = { Variables: { caller: Caller; requestId: string } };
+export type LogLine = Record<string, unknown>;
+
+export interface FunctionDeps {
+  db: Db;
+  /** Where log lines go; defaults to one JSON line on stdout. */
+  log?: (line: LogLine) => void;
+  auth?: Partial<AuthOptions>;
+  /** Largest accepted request body; 1 MiB unless set (or BODY_LIMIT_BYTES). */
+  bodyLimitBytes?: number;
+}
+
+export interface FunctionOptions {
+  /** 'jwt' for user-facing functions; 'none' for webhooks that check their own secret. */
+  auth: 'jwt' | 'none';
+  title: string;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\s*(;|$)/i;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createFunctionApp(name: string, deps: FunctionDeps, options: FunctionOptions) {
+  const log = deps.log ?? ((line: LogLine) => console.log(JSON.stringify(line)));
+  const authOptions: AuthOptions = {
+    secret: deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET,
+    mode: deps.auth?.mode ?? (readEnv('AUTH_MODE') === 'platform' ? 'platform' : 'verify'),
+  };
+  const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? DEFAULT_BODY_LIMIT);
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(`/${name}`);
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set('requestId', requestId);
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+    const status = c.res.status;
+    const line: LogLine = {
+      time: new Date().toISOString(),
+      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      function: name,
+      request_id: requestId,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    };
+    const caller = c.get('caller');
+    if (caller) {
+      line.role = caller.claims.role;
+      if (caller.claims.sub) line.sub = caller.claims.sub;
+    }
+    if (status >= 500 && c.error) line.error = errorText(c.error);
+    log(line);
+  });
+
+  if (options.auth === 'jwt') {
+    const auth = requireCaller(authOptions);
+    app.use('*', (c, next) => (c.req.path.endsWith('/openapi.json') ? next() : auth(c, next)));
+  }
+
+  app.use('*', bodyLimit({
+    maxSize,
+    onError: (c) => problemResponse(c, new Problem(413, `request body is larger than ${maxSize} bytes`)),
+  }));
+
+  app.use('*', async (c, next) => {
+    const length = c.req.header('content-length');
+    const hasBody = length !== undefined ? Number(length) > 0 : c.req.header('transfer-encoding') !== undefined;
+    if (hasBody && c.req.method !== 'GET' && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+      throw new Problem(415, 'request body must be JSON: send Content-Type: application/json');
+    }
+    await next();
+  });
+
+  app.onError((err, c) => problemResponse(c, toProblem(err, c.get('caller')?.claims.role === 'anon')));
+  app.notFound((c) => problemResponse(c, new Problem(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: options.title, version: '1.0.0' },
+    servers: [{ url: '/functions/v1' }],
+    security: options.auth === 'jwt' ? [{ bearerAuth: [] }] : [],
+  });
+
+  return app;
+}
+
+/** Calls a SQL function as the request's caller; database errors become problems. */
+export async function callRpc<T>(c: Context<AppEnv>, db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
+  return await db.rpc<T>(fn, args, c.get('caller'));
+}
+
+/** Any thrown error as a problem; database errors by PostgREST's table (anonymous: 42501 is 401). */
+export function toProblem(err: unknown, anonymous = false): Problem {
+  if (err instanceof Problem) return err;
+  if (err instanceof DbError) {
+    const status = httpStatusForDbCode(err.code, anonymous);
+    if (status >= 500) return new Problem(status, status === 503 ? 'database unavailable' : 'internal error', { cause: err });
+    return new Problem(status, err.message, { cause: err });
+  }
+  if (err instanceof HTTPException) return new Problem(err.status, err.message || 'bad request', { cause: err });
+  return new Problem(500, 'internal error', { cause: err });
+}
+
+function validationHook(result: { success: boolean; error?: ZodError; target: string }, c: Context) {
+  if (result.success || !result.error) return;
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const where = result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target;
+  return problemResponse(c, new Problem(400, `invalid ${where}: ${errors.map((e) => e.path ? `${e.path}: ${e.message}` : e.message).join('; ')}`, { errors }));
+}
+
+function errorText(err: Error): string {
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
+}

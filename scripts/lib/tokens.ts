@@ -1,0 +1,23 @@
+// Local JWTs, signed HS256 with the local secret, shaped like Supabase's.
+import { sign } from 'hono/jwt';
+import { LOCAL_JWT_SECRET } from '../../functions/_shared/env.ts';
+import type { Role } from '../../functions/_shared/db/port.ts';
+
+export const DEMO_USER_ID = '00000000-0000-4000-8000-000000000001';
+
+export function jwtSecret(): string {
+  return process.env.SUPABASE_JWT_SECRET || LOCAL_JWT_SECRET;
+}
+
+export async function mintToken(options: { role: Role; sub?: string; ttlSeconds?: number; email?: string }): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return sign({
+    iss: 'training-registry-local',
+    aud: options.role === 'service_role' ? undefined : 'authenticated',
+    role: options.role,
+    ...(options.sub ? { sub: options.sub } : {}),
+    ...(options.email ? { email: options.email } : {}),
+    iat: now,
+    exp: now + (options.ttlSeconds ?? 30 * 24 * 3600),
+  }, jwtSecret(), 'HS256');
+}

@@ -1,0 +1,35 @@
+// npm start: embedded database (or DATABASE_URL), migrations and seed applied,
+// every function served at http://127.0.0.1:54321/functions/v1/<name>/...
+import { serve } from '@hono/node-server';
+import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
+import { openDatabase } from './lib/database.ts';
+import { createGateway } from './lib/gateway.ts';
+import { applySeed, prepareDatabase } from './lib/migrator.ts';
+import { DEMO_USER_ID, mintToken } from './lib/tokens.ts';
+
+const started = performance.now();
+const port = Number(process.env.PORT ?? 54321);
+const host = process.env.HOST ?? '127.0.0.1';
+
+const { client, description } = await openDatabase();
+await prepareDatabase(client);
+await applySeed(client);
+const db = sqlAdapter(client);
+const gateway = createGateway({ db });
+
+const server = serve({ fetch: gateway.fetch, port, hostname: host }, async () => {
+  const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
+  const serviceToken = await mintToken({ role: 'service_role' });
+  const ms = Math.round(performance.now() - started);
+  console.log(`training registry ready in ${ms} ms at http://${host}:${port}/functions/v1/<${gateway.names.join('|')}> on ${description}`);
+  console.log(`DEMO_USER_TOKEN=${userToken}`);
+  console.log(`SERVICE_ROLE_TOKEN=${serviceToken}`);
+});
+
+async function shutdown() {
+  server.close();
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,38 @@
+-- Demo data for `npm start` (and `supabase db reset` locally). Idempotent:
+-- the local server applies it on every start.
+insert into auth.users (id, email)
+values ('00000000-0000-4000-8000-000000000001', 'demo@example.com')
+on conflict (id) do nothing;
+
+insert into public.training_runs
+  (run_id, run_name, host, instance_id, chain_of_custody_id, status, created_at, started_at, ended_at,
+   duration_seconds, wandb_run_id, wandb_url, config_json, final_metrics_json, blog_post_url,
+   crash_report_s3_key, error_log_s3_key, crash_analysis_s3_key, error_message, created_by)
+values
+  ('demo_mgda_i-0a1b2c', 'mgda 4gpu COMT+DRD5', 'ec2', 'i-0a1b2c', 'ABC123', 'completed',
+   now() - interval '3 days', now() - interval '3 days' + interval '2 minutes', now() - interval '2 days 20 hours',
+   4 * 3600 - 120, 'wb-demo-001', 'https://wandb.ai/demo-team/molecules/runs/wb-demo-001',
+   '{"training": {"batch_size": 64, "learning_rate": 0.001, "beta": 0.04, "gradient_method": "mgda", "num_gpus": 4, "num_scaffolds": 12, "gradient_accumulation_steps": 4},
+     "objectives": [{"name": "COMT_activity", "alias": "COMT_activity_maximize", "weight": 1.0, "direction": "maximize", "params": {"uniprot": "P21964"}},
+                    {"name": "DRD5_activity", "alias": "DRD5_activity_maximize", "weight": 0.5, "direction": "maximize", "params": {"uniprot": "P21918"}}]}',
+   '{"objectives/COMT_activity_maximize/raw_mean": 0.856, "objectives/DRD5_activity_maximize/raw_mean": 0.743, "train/loss": 0.412, "_step": 12000}',
+   'https://blog.example.com/posts/mgda-analysis', null, null, null, null,
+   '00000000-0000-4000-8000-000000000001'),
+  ('demo_pcgrad_i-0d4e5f', 'pcgrad 8gpu', 'ec2', 'i-0d4e5f', 'DEF456', 'crashed',
+   now() - interval '2 days', now() - interval '2 days' + interval '3 minutes', now() - interval '1 day 22 hours',
+   7020, 'wb-demo-002', 'https://wandb.ai/demo-team/molecules/runs/wb-demo-002',
+   '{"training": {"batch_size": 128, "learning_rate": "3e-4", "beta": 0.1, "gradient_method": "pcgrad", "num_gpus": 8},
+     "objectives": [{"name": "QED", "alias": "QED_maximize", "weight": 1.0, "direction": "maximize"}]}',
+   null, null, 'crash-reports/demo_pcgrad_i-0d4e5f/report.md', 'crash-reports/demo_pcgrad_i-0d4e5f/error.log',
+   'crash-reports/demo_pcgrad_i-0d4e5f/analysis.md', 'CUDA out of memory at step 5120',
+   '00000000-0000-4000-8000-000000000001'),
+  ('demo_imtlg_expanse-4411', 'imtlg expanse', 'expanse', '4411', 'GHI789', 'running',
+   now() - interval '5 hours', now() - interval '4 hours 50 minutes', null, null,
+   'wb-demo-003', 'https://wandb.ai/demo-team/molecules/runs/wb-demo-003',
+   '{"batch_size": 32, "learning_rate": 0.0005, "gradient_method": "imtlg", "num_gpus": 2}',
+   null, null, null, null, null, null, '00000000-0000-4000-8000-000000000001'),
+  ('demo_aligned_i-0f9e8d', 'aligned_mtl queued', 'ec2', 'i-0f9e8d', 'JKL012', 'launched',
+   now() - interval '10 minutes', null, null, null, null, null,
+   '{"training": {"batch_size": 64, "learning_rate": 0.001, "gradient_method": "aligned_mtl", "num_gpus": 4}}',
+   null, null, null, null, null, null, '00000000-0000-4000-8000-000000000001')
+on conflict (run_id) do nothing;
