@@ -1,0 +1,31 @@
+// A snapshot of everything a migration can create, to compare schemas:
+// tables, columns, constraints, indexes, policies, functions, triggers, grants.
+import type { SqlClient } from '../../functions/_shared/db/sql_client.ts';
+
+const SCHEMAS = `('public', 'private')`;
+
+export async function catalogSnapshot(client: SqlClient): Promise<Record<string, string[]>> {
+  const q = async (sql: string) => (await client.query<{ x: string }>(sql)).map((r) => r.x).sort();
+  return {
+    schemas: await q(`select nspname::text as x from pg_namespace where nspname in ${SCHEMAS}`),
+    tables: await q(`select format('%s.%s rls=%s', n.nspname, c.relname, c.relrowsecurity) as x
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname in ${SCHEMAS} and c.relkind in ('r', 'v', 'p')`),
+    columns: await q(`select format('%s.%s.%s %s notnull=%s default=%s generated=%s', table_schema, table_name, column_name,
+        data_type, is_nullable, column_default, generation_expression) as x
+      from information_schema.columns where table_schema in ${SCHEMAS}`),
+    constraints: await q(`select format('%s %s', conname, pg_get_constraintdef(c.oid)) as x
+      from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname in ${SCHEMAS}`),
+    indexes: await q(`select indexdef as x from pg_indexes where schemaname in ${SCHEMAS}`),
+    policies: await q(`select format('%s.%s %s %s roles=%s using=%s check=%s', schemaname, tablename, policyname, cmd, roles, qual, with_check) as x
+      from pg_policies where schemaname in ${SCHEMAS}`),
+    functions: await q(`select format('%s.%s(%s) %s', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), md5(pg_get_functiondef(p.oid))) as x
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ${SCHEMAS}`),
+    function_grants: await q(`select format('%s.%s %s', n.nspname, p.proname, coalesce(p.proacl::text, 'default')) as x
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ${SCHEMAS}`),
+    table_grants: await q(`select format('%s.%s %s %s', table_schema, table_name, grantee, privilege_type) as x
+      from information_schema.role_table_grants where table_schema in ${SCHEMAS}`),
+    triggers: await q(`select format('%s %s', tgname, pg_get_triggerdef(t.oid)) as x
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      where not t.tgisinternal and n.nspname in ${SCHEMAS}`),
+  };
+}
