@@ -67,7 +67,9 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if new.status is distinct from old.status and not (
+  -- Unknown statuses are left to the check constraint (bad input, not a conflict).
+  if new.status is distinct from old.status
+     and new.status in ('launched', 'running', 'completed', 'failed', 'crashed') and not (
        (old.status = 'launched' and new.status in ('running', 'completed', 'failed', 'crashed'))
     or (old.status = 'running' and new.status in ('completed', 'failed', 'crashed'))
   ) then
@@ -255,13 +257,13 @@ begin
   v_not_null := (orderable -> v_col ->> 1)::boolean;
   v_cmp := case v_dir when 'asc' then '>' else '<' end;
 
-  if p_status is not null then v_where := v_where || 'r.status = $1'; end if;
-  if p_host is not null then v_where := v_where || 'r.host = $2'; end if;
-  if p_gradient_method is not null then v_where := v_where || 'r.gradient_method = $3'; end if;
-  if p_batch_size is not null then v_where := v_where || 'r.batch_size = $4'; end if;
-  if p_min_duration_hours is not null then v_where := v_where || 'r.duration_seconds >= $5 * 3600'; end if;
-  if p_created_after is not null then v_where := v_where || 'r.created_at >= $6'; end if;
-  if p_created_before is not null then v_where := v_where || 'r.created_at < $7'; end if;
+  if p_status is not null then v_where := v_where || 'r.status = $1'::text; end if;
+  if p_host is not null then v_where := v_where || 'r.host = $2'::text; end if;
+  if p_gradient_method is not null then v_where := v_where || 'r.gradient_method = $3'::text; end if;
+  if p_batch_size is not null then v_where := v_where || 'r.batch_size = $4'::text; end if;
+  if p_min_duration_hours is not null then v_where := v_where || 'r.duration_seconds >= $5 * 3600'::text; end if;
+  if p_created_after is not null then v_where := v_where || 'r.created_at >= $6'::text; end if;
+  if p_created_before is not null then v_where := v_where || 'r.created_at < $7'::text; end if;
   if p_has_blog_post is not null then
     v_where := v_where || case when p_has_blog_post then 'r.blog_post_url is not null' else 'r.blog_post_url is null' end;
   end if;
