@@ -22,12 +22,12 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     lock.packages[key] = {
       version: meta.version,
       ...(meta.dist?.integrity ? { integrity: meta.dist.integrity } : {}),
-      ...(meta.cpu ? { cpu: [].concat(meta.cpu) } : {}),
+      ...(meta.cpu ? { cpu: asList(meta.cpu) } : {}),
       ...(entry.dev ? { dev: true } : {}),
-      ...(meta.libc ? { libc: [].concat(meta.libc) } : {}),
+      ...(meta.libc ? { libc: asList(meta.libc) } : {}),
       ...(meta.license ? { license: meta.license } : {}),
       optional: true,
-      ...(meta.os ? { os: [].concat(meta.os) } : {}),
+      ...(meta.os ? { os: asList(meta.os) } : {}),
     };
     added++;
     console.log(`added ${key}@${meta.version} (needed by ${path})`);
@@ -54,4 +54,8 @@ function platformFromName(name: string, version: string): Meta | null {
   const os = m[1] === 'windows' ? 'win32' : m[1]!;
   const libc = m[3] === 'gnu' ? 'glibc' : m[3];
   return { version, os, cpu: m[2]!, ...(libc ? { libc } : {}) };
+}
+
+function asList(v: string | string[]): string[] {
+  return Array.isArray(v) ? v : [v];
 }

@@ -1,0 +1,68 @@
+// npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --db pglite,postgres --server-runs 100000]
+// Each database gets the same dataset and the same measurements; results are
+// ratios against raw SQL on that database in the same run, printed and written
+// to bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_client.ts';
+import { pgliteClient } from '../scripts/lib/pglite_client.ts';
+import { prepareDatabase } from '../scripts/lib/migrator.ts';
+import { benchRuns, type Comparison, loadRuns } from './runs.ts';
+import { benchServer } from './server.ts';
+
+const { values } = parseArgs({ options: {
+  runs: { type: 'string', default: '100000' },
+  iterations: { type: 'string', default: '200' },
+  writes: { type: 'string', default: '2000' },
+  db: { type: 'string', default: 'pglite,postgres' },
+  'server-runs': { type: 'string', default: '100000' },
+} });
+const runs = Number(values.runs);
+const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
+
+for (const kind of values.db.split(',')) {
+  let client: SqlClient;
+  let drop = async () => {};
+  if (kind === 'pglite') {
+    client = await pgliteClient();
+  } else {
+    const admin = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const name = `registry_bench_${Date.now()}`;
+    const sql = postgres(admin, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`create database ${name}`);
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    client = postgresClient(url.toString(), { max: 4 });
+    drop = async () => { await sql.unsafe(`drop database ${name} with (force)`); await sql.end(); };
+  }
+  try {
+    await prepareDatabase(client);
+    const t = performance.now();
+    await loadRuns(client, runs);
+    console.log(`${kind}: loaded ${runs} runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const results = await benchRuns(client, { iterations: Number(values.iterations), writes: Number(values.writes) });
+    report[kind] = results;
+    print(kind, results);
+  } finally {
+    await client.close();
+    await drop();
+  }
+}
+
+const serverRuns = Number(values['server-runs']);
+if (serverRuns > 0) {
+  const figures = await benchServer(serverRuns);
+  report.server = figures;
+  console.log(`\nnpm start (embedded PGlite): ready in ${figures.ready_ms.toFixed(0)} ms; RSS ${figures.rss_after_start_mb.toFixed(0)} MB after start, ` +
+    `${figures.rss_after_load_mb.toFixed(0)} MB after ${figures.loaded_runs} runs loaded over HTTP (${figures.load_runs_per_s.toFixed(0)} runs/s, 8 clients)`);
+}
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
+
+function print(kind: string, results: Comparison[]) {
+  console.log(`\n${kind}                                                   product    raw SQL   ratio`);
+  for (const r of results) {
+    console.log(`  ${r.name.padEnd(62)} ${r.product_ms.toFixed(3).padStart(8)} ${r.baseline_ms.toFixed(3).padStart(9)}   ${r.ratio.toFixed(2)}x  (${r.unit})`);
+  }
+}
