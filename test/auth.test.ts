@@ -1,0 +1,54 @@
+// Bearer-token verification and the error table, independent of any route.
+import { sign } from 'hono/jwt';
+import { describe, expect, it } from 'vitest';
+import { httpStatusForDbCode } from '../functions/_shared/db/status.ts';
+import { callerFromHeader } from '../functions/_shared/http/auth.ts';
+import { Problem } from '../functions/_shared/http/problem.ts';
+import { LOCAL_JWT_SECRET } from '../functions/_shared/env.ts';
+
+const verifyOpts = { secret: LOCAL_JWT_SECRET, mode: 'verify' as const };
+const now = () => Math.floor(Date.now() / 1000);
+const token = (claims: Record<string, unknown>, secret = LOCAL_JWT_SECRET) => sign({ exp: now() + 60, ...claims }, secret, 'HS256');
+const rejects401 = async (header: string | undefined) => {
+  const err = await callerFromHeader(header, verifyOpts).then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(Problem);
+  expect((err as Problem).status).toBe(401);
+};
+
+describe('bearer tokens', () => {
+  const sub = crypto.randomUUID();
+
+  it('accepts a valid user token and exposes its claims', async () => {
+    const caller = await callerFromHeader(`Bearer ${await token({ role: 'authenticated', sub })}`, verifyOpts);
+    expect(caller.claims).toMatchObject({ role: 'authenticated', sub });
+  });
+
+  it('refuses missing, malformed, expired, foreign-signed and wrong-role tokens', async () => {
+    await rejects401(undefined);
+    await rejects401('Basic abc');
+    await rejects401('Bearer');
+    await rejects401('Bearer a.b.c');
+    await rejects401(`Bearer ${await token({ role: 'authenticated', sub, exp: now() - 10 })}`);
+    await rejects401(`Bearer ${await token({ role: 'authenticated', sub }, 'another-secret-another-secret-another-secret')}`);
+    await rejects401(`Bearer ${await token({ role: 'postgres', sub })}`);
+    await rejects401(`Bearer ${await token({ role: 'authenticated' })}`);
+    await rejects401(`Bearer ${await token({ role: 'authenticated', sub: 'not-a-uuid' })}`);
+  });
+
+  it('in platform mode only decodes (the gateway verified the signature)', async () => {
+    const foreign = await token({ role: 'service_role' }, 'another-secret-another-secret-another-secret');
+    const caller = await callerFromHeader(`Bearer ${foreign}`, { secret: LOCAL_JWT_SECRET, mode: 'platform' });
+    expect(caller.claims.role).toBe('service_role');
+  });
+});
+
+describe("PostgREST's SQLSTATE -> HTTP table", () => {
+  it.each([
+    ['PT404', false, 404], ['PT409', false, 409], ['23505', false, 409], ['23503', false, 409],
+    ['42501', false, 403], ['42501', true, 401], ['P0001', false, 400], ['23514', false, 400], ['23502', false, 400],
+    ['22P02', false, 400], ['42883', false, 404], ['42P01', false, 404], ['25006', false, 405], ['08006', false, 503],
+    ['53300', false, 503], ['P0002', false, 500], ['XX000', false, 500], ['PGRST202', false, 404], ['PGRST301', false, 401],
+  ])('%s (anonymous %s) -> %i', (code, anonymous, status) => {
+    expect(httpStatusForDbCode(code as string, anonymous as boolean)).toBe(status);
+  });
+});
