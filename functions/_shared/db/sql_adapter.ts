@@ -25,31 +25,35 @@ export function sqlAdapter(client: SqlClient): Db {
     async rpc<T>(fn: string, args: Record<string, unknown>, caller: Caller): Promise<T> {
       if (!IDENTIFIER.test(fn)) throw new DbError('42883', `function public.${fn} does not exist`);
       if (!ROLES.includes(caller.claims.role)) throw new DbError('PGRST301', 'invalid role in token');
-      const types = await signature(fn);
-      const given = Object.entries(args).filter(([, v]) => v !== undefined);
-      const unknown = given.filter(([k]) => !types.has(k)).map(([k]) => k);
-      if (unknown.length > 0) {
-        throw new DbError('42883', `function public.${fn} has no argument ${unknown.join(', ')}`);
-      }
-      const text = given.length === 0
-        ? `select public.${fn}() as result`
-        : `select public.${fn}(${given.map(([k]) => `${k} => a.${k}`).join(', ')}) as result ` +
-          `from jsonb_to_record($1::jsonb) as a(${given.map(([k]) => `${k} ${types.get(k)}`).join(', ')})`;
       try {
-        return await client.transaction(async (tx) => {
-          await tx.query(
-            `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`,
-            [caller.claims.role, JSON.stringify(caller.claims)],
-          );
-          const rows = await tx.query<{ result: T }>(text, given.length === 0 ? [] : [Object.fromEntries(given)]);
-          return rows[0]!.result;
-        });
+        return await call(fn, args, caller, await signature(fn));
       } catch (err) {
         throw toDbError(err);
       }
     },
     close: () => client.close(),
   };
+
+  // Builds `fn(a => x.a, ...) from jsonb_to_record($1) as x(a type, ...)` and runs it as the caller.
+  async function call<T>(fn: string, args: Record<string, unknown>, caller: Caller, types: Map<string, string>): Promise<T> {
+    const given = Object.entries(args).filter(([, v]) => v !== undefined);
+    const unknown = given.filter(([k]) => !types.has(k)).map(([k]) => k);
+    if (unknown.length > 0) {
+      throw new DbError('42883', `function public.${fn} has no argument ${unknown.join(', ')}`);
+    }
+    const text = given.length === 0
+      ? `select public.${fn}() as result`
+      : `select public.${fn}(${given.map(([k]) => `${k} => a.${k}`).join(', ')}) as result ` +
+        `from jsonb_to_record($1::jsonb) as a(${given.map(([k]) => `${k} ${types.get(k)}`).join(', ')})`;
+    return await client.transaction(async (tx) => {
+      await tx.query(
+        `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`,
+        [caller.claims.role, JSON.stringify(caller.claims)],
+      );
+      const rows = await tx.query<{ result: T }>(text, given.length === 0 ? [] : [Object.fromEntries(given)]);
+      return rows[0]!.result;
+    });
+  }
 }
 
 async function readSignature(client: SqlClient, fn: string): Promise<Map<string, string>> {
