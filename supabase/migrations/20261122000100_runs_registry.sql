@@ -55,7 +55,7 @@ create index if not exists training_runs_status_created_at_idx on public.trainin
 create index if not exists training_runs_method_status_created_at_idx on public.training_runs (gradient_method, status, created_at desc, run_id desc);
 create index if not exists training_runs_host_created_at_idx on public.training_runs (host, created_at desc, run_id desc);
 create index if not exists training_runs_batch_size_idx on public.training_runs (batch_size);
-create index if not exists training_runs_duration_idx on public.training_runs (duration_seconds desc, run_id desc);
+create index if not exists training_runs_duration_idx on public.training_runs (duration_seconds desc nulls last, run_id desc);
 create index if not exists training_runs_with_blog_post_idx on public.training_runs (created_at desc, run_id desc) where blog_post_url is not null;
 create index if not exists training_runs_with_crash_analysis_idx on public.training_runs (created_at desc, run_id desc) where crash_analysis_s3_key is not null;
 create index if not exists training_runs_created_by_idx on public.training_runs (created_by);
@@ -286,9 +286,11 @@ begin
     end if;
   end if;
 
+  -- `nulls last` only where nulls can occur: on a not-null column it would
+  -- stop the (col desc, run_id desc) indexes from serving the order.
   execute format(
-    'select array(select r from public.training_runs r where %s order by r.%I %s nulls last, r.run_id %s limit %s)',
-    array_to_string(v_where, ' and '), v_col, v_dir, v_dir, p_limit + 1)
+    'select array(select r from public.training_runs r where %s order by r.%I %s%s, r.run_id %s limit %s)',
+    array_to_string(v_where, ' and '), v_col, v_dir, case when v_not_null then '' else ' nulls last' end, v_dir, p_limit + 1)
   into v_rows
   using p_status, p_host, p_gradient_method, p_batch_size, p_min_duration_hours,
         p_created_after, p_created_before, v_cursor ->> 'v', v_cursor ->> 'k';
