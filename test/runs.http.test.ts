@@ -282,3 +282,14 @@ describe.each(ADAPTERS)('runs through the %s adapter', (adapter) => {
     });
   });
 });
+
+describe('the local gateway', () => {
+  it('answers an unknown function with a 404 problem naming the functions it has', async () => {
+    const h = await createHarness('sql');
+    const res = await h.request('/nope/x');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect((await json(res)).detail).toContain('runs');
+    await h.close();
+  });
+});

@@ -1,6 +1,7 @@
 // What `supabase functions serve` does locally: /functions/v1/<name>/... is
 // handed to function <name> with the path starting at /<name>.
 import type { FunctionDeps } from '../../functions/_shared/http/app.ts';
+import { Problem, problemBody } from '../../functions/_shared/http/problem.ts';
 import { FUNCTIONS } from './functions.ts';
 
 export function createGateway(deps: FunctionDeps) {
@@ -12,10 +13,8 @@ export function createGateway(deps: FunctionDeps) {
       const match = /^\/functions\/v1(\/([^/]+).*)$/.exec(url.pathname);
       const app = match ? apps[match[2]!] : undefined;
       if (!match || !app) {
-        return new Response(JSON.stringify({
-          type: 'https://training-registry.dev/problems/not_found', title: 'Not Found', status: 404,
-          detail: `no function at ${url.pathname}; functions: ${Object.keys(apps).join(', ')}`, code: 'not_found',
-        }), { status: 404, headers: { 'content-type': 'application/problem+json' } });
+        const problem = new Problem(404, `no function at ${url.pathname}; functions: ${Object.keys(apps).join(', ')}`);
+        return new Response(JSON.stringify(problemBody(problem)), { status: 404, headers: { 'content-type': 'application/problem+json' } });
       }
       url.pathname = match[1]!;
       return app.fetch(new Request(url, request));
