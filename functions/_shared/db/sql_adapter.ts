@@ -69,12 +69,6 @@ async function readSignature(client: SqlClient, fn: string): Promise<Map<string,
       rows.length === 0 ? `function public.${fn} does not exist` : `function public.${fn} is overloaded`);
   }
   const { names, types } = rows[0]!;
-  const parsedNames = typeof names === 'string' ? parsePgArray(names) : names ?? [];
-  const parsedTypes = typeof types === 'string' ? parsePgArray(types) : types;
-  return new Map(parsedNames.map((n, i) => [n, parsedTypes[i]!] as [string, string]).filter(([n]) => IDENTIFIER.test(n)));
+  return new Map((names ?? []).map((n, i) => [n, types[i]!] as [string, string]).filter(([n]) => IDENTIFIER.test(n)));
 }
 
-// postgres.js parses text[] for us; this covers drivers that hand back '{a,b}'.
-function parsePgArray(text: string): string[] {
-  return text.replace(/^\{|\}$/g, '').split(',').filter(Boolean).map((s) => s.replace(/^"|"$/g, ''));
-}
