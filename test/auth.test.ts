@@ -52,3 +52,14 @@ describe("PostgREST's SQLSTATE -> HTTP table", () => {
     expect(httpStatusForDbCode(code as string, anonymous as boolean)).toBe(status);
   });
 });
+
+describe('driver errors without a SQLSTATE', () => {
+  it('are unavailable (08000) only when the connection is the problem', async () => {
+    const { toDbError } = await import('../functions/_shared/db/port.ts');
+    expect(toDbError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' })).code).toBe('08000');
+    expect(toDbError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).code).toBe('08000');
+    expect(toDbError(new Error('PGlite is closed')).code).toBe('08000');
+    expect(toDbError(new TypeError("Cannot read properties of undefined (reading 'result')")).code).toBe('XX000');
+    expect(toDbError(Object.assign(new Error('dup'), { code: '23505' })).code).toBe('23505');
+  });
+});

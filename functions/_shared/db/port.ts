@@ -45,6 +45,10 @@ export function toDbError(err: unknown): DbError {
     return new DbError(e.code, String(e.message ?? 'database error'),
       typeof e.detail === 'string' ? e.detail : null, typeof e.hint === 'string' ? e.hint : null);
   }
-  // Connection failures and the like: no SQLSTATE, treat as unavailable.
-  return new DbError('08000', err instanceof Error ? err.message : String(err));
+  // Driver-level connection failures (postgres.js: CONNECTION_CLOSED, ECONNREFUSED, ...;
+  // PGlite: "PGlite is closed") mean the database is unavailable; anything else is a bug.
+  const message = err instanceof Error ? err.message : String(err);
+  const connection = (typeof e?.code === 'string' && /^(CONNECT|CONNECTION_|E[A-Z]+)/.test(e.code))
+    || /closed|connect|terminat/i.test(message);
+  return new DbError(connection ? '08000' : 'XX000', message);
 }
