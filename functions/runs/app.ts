@@ -1,11 +1,16 @@
 // Function `runs`: the training-runs registry. Each route parses, calls one
 // SQL function as the caller, and shapes the answer.
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import type { Context } from 'hono';
+import { type AppEnv, callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { Problem } from '../_shared/http/problem.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { boolParam, cursorParam, intParam, limitParam, numberParam, page, timestampParam } from '../_shared/http/params.ts';
+import type { FilterNode, Order } from './filter/ast.ts';
+import { FilterSyntaxError, parseFilter, parseOrderBy } from './filter/parse.ts';
 import {
-  BlogPostBody, ConversationBody, CrashBody, CreateRunBody, Run, RUN_STATUSES, RunId, RunStats, UpdateStatusBody,
+  BlogPostBody, ConversationBody, CrashBody, CreateRunBody, DeletedObjectives, GradientMethodComparison, ObjectiveName,
+  ObjectiveStats, OBJECTIVE_VALUE_METRICS, QueryByObjectivesBody, Run, RUN_STATUSES, RunId, RunStats, UpdateStatusBody,
 } from './schemas.ts';
 
 const RunParams = z.object({ run_id: RunId.openapi({ param: { name: 'run_id', in: 'path' } }) });
@@ -20,11 +25,18 @@ const ListQuery = z.object({
   created_before: timestampParam().optional(),
   has_blog_post: boolParam().optional(),
   has_crash_analysis: boolParam().optional(),
-  order_by: z.string().regex(/^[a-z_]+(\.(asc|desc))?$/, 'order_by is <column>.asc or <column>.desc').optional()
-    .openapi({ description: 'created_at (default, .desc), started_at, ended_at, duration_seconds, updated_at_db, run_id, run_name, batch_size, learning_rate, beta, num_gpus, status' }),
+  filter: z.string().min(1).max(4000).optional().openapi({
+    description: 'filter language: AND/OR, parentheses, = != < <= > >=, IN, IS NULL, LIKE over run columns, config.<path>, metrics.<key>, objective.<name>.<metric>',
+    example: "status = 'completed' AND objective.COMT_activity.raw_mean > 0.8",
+  }),
+  order_by: z.string().min(1).max(500).optional()
+    .openapi({ description: '<field> [ASC|DESC] over the fields filter accepts, or <column>.asc|.desc; default created_at DESC' }),
   limit: limitParam(),
   cursor: cursorParam(),
 });
+
+const ObjectiveParams = z.object({ name: ObjectiveName.openapi({ param: { name: 'name', in: 'path' } }) });
+const MetricQuery = z.enum(OBJECTIVE_VALUE_METRICS).optional().openapi({ description: 'default raw_mean' });
 
 const routes = {
   create: createRoute({
@@ -40,6 +52,26 @@ const routes = {
   stats: createRoute({
     method: 'get', path: '/stats', summary: 'Totals by status, with blog posts, with crash analysis',
     responses: { 200: jsonResponse(RunStats, 'totals'), ...errorResponses },
+  }),
+  queryByObjectives: createRoute({
+    method: 'post', path: '/query-by-objectives', summary: 'Runs meeting every objective bound',
+    request: { body: jsonBody(QueryByObjectivesBody) },
+    responses: { 200: jsonResponse(page(Run), 'a page of runs'), ...errorResponses },
+  }),
+  objectiveStats: createRoute({
+    method: 'get', path: '/objectives/{name}/stats', summary: 'count, mean, min, max, stddev, p50, p90 over completed runs',
+    request: { params: ObjectiveParams, query: z.object({ gradient_method: z.string().min(1).max(200).optional(), metric: MetricQuery }) },
+    responses: { 200: jsonResponse(ObjectiveStats, 'statistics'), ...errorResponses },
+  }),
+  compareGradientMethods: createRoute({
+    method: 'get', path: '/objectives/{name}/compare-gradient-methods', summary: 'Per gradient method: runs, mean, best, stddev, crash rate',
+    request: { params: ObjectiveParams, query: z.object({ metric: MetricQuery }) },
+    responses: { 200: jsonResponse(GradientMethodComparison, 'one entry per method'), ...errorResponses },
+  }),
+  deleteObjectives: createRoute({
+    method: 'delete', path: '/{run_id}/objectives', summary: "Remove a run's objective rows (owner only)",
+    request: { params: RunParams },
+    responses: { 200: jsonResponse(DeletedObjectives, 'how many rows went'), ...errorResponses },
   }),
   get: createRoute({
     method: 'get', path: '/{run_id}', summary: 'One run',
@@ -84,13 +116,45 @@ export function createRunsApp(deps: FunctionDeps) {
 
   app.openapi(routes.list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await callRpc<{ items: Run[]; next_cursor: string | null }>(c, db, 'runs_list', {
+    return c.json(await listRuns(c, {
       p_status: q.status, p_host: q.host, p_gradient_method: q.gradient_method, p_batch_size: q.batch_size,
       p_min_duration_hours: q.min_duration_hours, p_created_after: q.created_after,
       p_created_before: q.created_before, p_has_blog_post: q.has_blog_post,
-      p_has_crash_analysis: q.has_crash_analysis, p_order_by: q.order_by, p_limit: q.limit, p_cursor: q.cursor,
+      p_has_crash_analysis: q.has_crash_analysis, p_limit: q.limit, p_cursor: q.cursor,
+    }, q.filter, q.order_by), 200);
+  });
+
+  app.openapi(routes.queryByObjectives, async (c) => {
+    const b = c.req.valid('json');
+    const metric = b.metric ?? 'raw_mean';
+    const bounds: FilterNode[] = Object.entries(b.objectives).flatMap(([name, bound]) => {
+      const field = { kind: 'objective', name, metric } as const;
+      return [
+        ...(bound.min !== undefined ? [{ op: 'cmp', field, cmp: '>=', value: bound.min } as const] : []),
+        ...(bound.max !== undefined ? [{ op: 'cmp', field, cmp: '<=', value: bound.max } as const] : []),
+      ];
+    });
+    return c.json(await listRuns(c, {
+      p_status: b.status, p_gradient_method: b.gradient_method, p_limit: b.limit, p_cursor: b.cursor,
+    }, b.filter, b.order_by, bounds), 200);
+  });
+
+  app.openapi(routes.objectiveStats, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await callRpc<ObjectiveStats>(c, db, 'runs_objective_stats', {
+      p_objective_name: c.req.valid('param').name, p_gradient_method: q.gradient_method, p_metric: q.metric,
     }), 200);
   });
+
+  app.openapi(routes.compareGradientMethods, async (c) =>
+    c.json(await callRpc<GradientMethodComparison>(c, db, 'runs_objective_compare_gradient_methods', {
+      p_objective_name: c.req.valid('param').name, p_metric: c.req.valid('query').metric,
+    }), 200));
+
+  app.openapi(routes.deleteObjectives, async (c) =>
+    c.json(await callRpc<DeletedObjectives>(c, db, 'runs_delete_objectives', {
+      p_run_id: c.req.valid('param').run_id,
+    }), 200));
 
   app.openapi(routes.stats, async (c) => c.json(await callRpc<RunStats>(c, db, 'runs_stats', {}), 200));
 
@@ -125,5 +189,28 @@ export function createRunsApp(deps: FunctionDeps) {
       p_run_id: c.req.valid('param').run_id, p_s3_key: c.req.valid('json').s3_key,
     }), 200));
 
+  /** runs_list with the filter and order_by texts parsed to ASTs; extra conditions are ANDed in. */
+  async function listRuns(c: Context<AppEnv>, args: Record<string, unknown>, filter?: string, orderBy?: string, extra: FilterNode[] = []) {
+    const conditions = [...(filter === undefined ? [] : [parsed('filter', () => parseFilter(filter))]), ...extra];
+    const order: Order = orderBy === undefined
+      ? { field: { kind: 'column', name: 'created_at' }, dir: 'desc' }
+      : parsed('order_by', () => parseOrderBy(orderBy));
+    return await callRpc<{ items: Run[]; next_cursor: string | null }>(c, db, 'runs_list', {
+      ...args,
+      p_filter: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { op: 'and', args: conditions },
+      p_order: order,
+    });
+  }
+
   return app;
+}
+
+/** A filter-language parse, its syntax errors as a 400 naming the parameter and column. */
+function parsed<T>(param: 'filter' | 'order_by', parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof FilterSyntaxError)) throw err;
+    throw new Problem(400, `invalid ${param}: ${err.message}`, { errors: [{ path: param, message: err.message }] });
+  }
 }

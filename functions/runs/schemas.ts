@@ -55,6 +55,59 @@ export const BlogPostBody = z.strictObject({ url: HttpUrl }).openapi('AttachBlog
 export const ConversationBody = z.strictObject({ s3_key: S3Key }).openapi('AttachConversation');
 
 const ts = z.string().nullable();
+
+export const OBJECTIVE_VALUE_METRICS = ['raw_mean', 'normalized_mean', 'raw_std', 'normalized_std'] as const;
+export const RunObjective = z.object({
+  objective_name: z.string(),
+  objective_alias: z.string().nullable(),
+  uniprot: z.string().nullable(),
+  weight: z.number().nullable(),
+  direction: z.enum(['maximize', 'minimize']).nullable(),
+  raw_mean: z.number().nullable(),
+  normalized_mean: z.number().nullable(),
+  raw_std: z.number().nullable(),
+  normalized_std: z.number().nullable(),
+  updated_at: z.string(),
+}).openapi('RunObjective');
+
+export const ObjectiveName = z.string().min(1).max(200).openapi({ example: 'COMT_activity' });
+
+const Bound = z.strictObject({ min: z.number().finite().optional(), max: z.number().finite().optional() })
+  .refine((b) => b.min !== undefined || b.max !== undefined, 'give min, max or both')
+  .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, 'min is greater than max');
+
+export const QueryByObjectivesBody = z.strictObject({
+  objectives: z.record(ObjectiveName, Bound)
+    .refine((o) => Object.keys(o).length >= 1, 'name at least one objective')
+    .refine((o) => Object.keys(o).length <= 50, 'at most 50 objectives')
+    .openapi({ example: { COMT_activity: { min: 0.8 }, DRD5_activity: { min: 0.7, max: 0.95 } } }),
+  metric: z.enum(['raw_mean', 'normalized_mean']).optional(),
+  gradient_method: z.string().min(1).max(200).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  filter: z.string().min(1).max(4000).optional().openapi({ description: 'more conditions in the filter language' }),
+  order_by: z.string().min(1).max(500).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(2000).optional(),
+}).openapi('QueryByObjectives');
+
+export const ObjectiveStats = z.object({
+  objective_name: z.string(), metric: z.string(), gradient_method: z.string().nullable(),
+  count: z.number().int(), mean: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable(),
+  stddev: z.number().nullable(), p50: z.number().nullable(), p90: z.number().nullable(),
+}).openapi('ObjectiveStats');
+
+export const GradientMethodComparison = z.object({
+  objective_name: z.string(), metric: z.string(), direction: z.enum(['maximize', 'minimize']),
+  methods: z.array(z.object({
+    gradient_method: z.string().nullable(), runs: z.number().int(), completed: z.number().int(),
+    failed: z.number().int(), crashed: z.number().int(), crash_rate: z.number().nullable(),
+    runs_with_value: z.number().int(), mean: z.number().nullable(), best: z.number().nullable(),
+    stddev: z.number().nullable(),
+  })),
+}).openapi('GradientMethodComparison');
+
+export const DeletedObjectives = z.object({ run_id: z.string(), deleted: z.number().int() }).openapi('DeletedObjectives');
+
 export const Run = z.object({
   run_id: z.string(),
   wandb_run_id: z.string().nullable(),
@@ -78,6 +131,24 @@ export const Run = z.object({
   num_gpus: z.number().int().nullable(),
   num_objectives: z.number().int().nullable(),
   num_scaffolds: z.number().int().nullable(),
+  gradient_accumulation_steps: z.number().int().nullable(),
+  num_epochs: z.number().int().nullable(),
+  max_steps: z.number().int().nullable(),
+  warmup_steps: z.number().int().nullable(),
+  weight_decay: z.number().nullable(),
+  max_grad_norm: z.number().nullable(),
+  optimizer: z.string().nullable(),
+  lr_scheduler_type: z.string().nullable(),
+  model_name: z.string().nullable(),
+  seed: z.number().int().nullable(),
+  max_seq_length: z.number().int().nullable(),
+  lora_rank: z.number().int().nullable(),
+  num_generations: z.number().int().nullable(),
+  final_loss: z.number().nullable(),
+  final_reward: z.number().nullable(),
+  total_training_steps: z.number().int().nullable(),
+  wandb_runtime_seconds: z.number().nullable(),
+  objectives: z.array(RunObjective),
   blog_post_url: z.string().nullable(),
   conversation_s3_key: z.string().nullable(),
   crash_report_s3_key: z.string().nullable(),
@@ -97,3 +168,6 @@ export const RunStats = z.object({
   with_crash_analysis: z.number().int(),
 }).openapi('RunStats');
 export type RunStats = z.infer<typeof RunStats>;
+export type ObjectiveStats = z.infer<typeof ObjectiveStats>;
+export type GradientMethodComparison = z.infer<typeof GradientMethodComparison>;
+export type DeletedObjectives = z.infer<typeof DeletedObjectives>;

@@ -334,9 +334,10 @@ begin
       end if;
       return array[format('r.%I', v_name), v_cols -> v_name ->> 0, v_cols -> v_name ->> 1];
     when 'config' then
-      return array[format('(r.config_json #> private.jsonb_text_array(%s -> ''path''))', ref), 'jsonb', 'false'];
+      -- JSON null counts as absent: IS NULL matches it and it sorts with the nulls.
+      return array[format('nullif(r.config_json #> private.jsonb_text_array(%s -> ''path''), ''null''::jsonb)', ref), 'jsonb', 'false'];
     when 'metric' then
-      return array[format('(r.final_metrics_json -> (%s ->> ''key''))', ref), 'jsonb', 'false'];
+      return array[format('nullif(r.final_metrics_json -> (%s ->> ''key''), ''null''::jsonb)', ref), 'jsonb', 'false'];
     when 'objective' then
       return array[format(
         '(select o.%I from public.run_objectives o where o.run_id = r.run_id and o.objective_name = (%s ->> ''name''))',
@@ -444,7 +445,6 @@ begin
     when 'null' then
       v_sql := case
         when v_objective then format('%s is not null', v_lhs)
-        when v_f[2] = 'jsonb' then format('coalesce(%s, ''null''::jsonb) <> ''null''::jsonb', v_lhs)
         else format('%s is not null', v_lhs) end;
       if not v_objective and not coalesce((node ->> 'negated')::boolean, false) then
         v_sql := format('not (%s)', v_sql);
