@@ -1,9 +1,14 @@
 // Every edge function of the product, by name, for the local server and tests.
 import type { FunctionDeps } from '../../functions/_shared/http/app.ts';
 import { createRunsApp } from '../../functions/runs/app.ts';
+import { createWandbWebhookApp, type WandbWebhookOptions } from '../../functions/wandb-webhook/app.ts';
 
 type FunctionApp = { fetch: (request: Request) => Response | Promise<Response> };
 
-export const FUNCTIONS: Record<string, (deps: FunctionDeps) => FunctionApp> = {
+/** What every function gets, plus the options of functions that have their own. */
+export type GatewayDeps = FunctionDeps & { wandb?: WandbWebhookOptions };
+
+export const FUNCTIONS: Record<string, (deps: GatewayDeps) => FunctionApp> = {
   runs: createRunsApp,
+  'wandb-webhook': createWandbWebhookApp,
 };

@@ -1,10 +1,9 @@
 // What `supabase functions serve` does locally: /functions/v1/<name>/... is
 // handed to function <name> with the path starting at /<name>.
-import type { FunctionDeps } from '../../functions/_shared/http/app.ts';
 import { Problem, problemBody } from '../../functions/_shared/http/problem.ts';
-import { FUNCTIONS } from './functions.ts';
+import { FUNCTIONS, type GatewayDeps } from './functions.ts';
 
-export function createGateway(deps: FunctionDeps) {
+export function createGateway(deps: GatewayDeps) {
   const apps = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, create]) => [name, create(deps)]));
   return {
     names: Object.keys(apps),

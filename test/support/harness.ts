@@ -28,7 +28,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(adapter: AdapterKind, options: { bodyLimitBytes?: number } = {}): Promise<Harness> {
+/** The bearer token the wandb-webhook function expects in tests (unless a test sets its own). */
+export const WEBHOOK_TOKEN = 'test-wandb-webhook-token';
+
+export async function createHarness(
+  adapter: AdapterKind,
+  options: { bodyLimitBytes?: number; wandb?: { token?: string; secret?: string } } = {},
+): Promise<Harness> {
   const database = await createTestDatabase();
   const direct = sqlAdapter(database.client);
   let mock: ReturnType<typeof setupServer> | undefined;
@@ -39,7 +45,9 @@ export async function createHarness(adapter: AdapterKind, options: { bodyLimitBy
     db = supabaseAdapter({ url: SUPABASE_URL, anonKey: await mintToken({ role: 'anon' }) });
   }
   const logs: LogLine[] = [];
-  const gateway = createGateway({ db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes });
+  const gateway = createGateway({
+    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, wandb: options.wandb ?? { token: WEBHOOK_TOKEN },
+  });
   const users = { alice: crypto.randomUUID(), bob: crypto.randomUUID() };
   const tokens = {
     alice: await mintToken({ role: 'authenticated', sub: users.alice }),

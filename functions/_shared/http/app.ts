@@ -125,12 +125,18 @@ export function toProblem(err: unknown, anonymous = false): Problem {
 
 function validationHook(result: { success: boolean; error?: ZodError; target: string }, c: Context) {
   if (result.success || !result.error) return;
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
+  const errors = zodFieldErrors(result.error);
   const where = result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target;
-  return problemResponse(c, new Problem(400, `invalid ${where}: ${errors.map((e) => e.path ? `${e.path}: ${e.message}` : e.message).join('; ')}`, { errors }));
+  return problemResponse(c, new Problem(400, `invalid ${where}: ${describeFieldErrors(errors)}`, { errors }));
+}
+
+/** zod issues as the problem body's errors[]: a dotted path (items.3.trace_id) and a message. */
+export function zodFieldErrors(error: ZodError): FieldError[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+export function describeFieldErrors(errors: FieldError[]): string {
+  return errors.map((e) => e.path ? `${e.path}: ${e.message}` : e.message).join('; ');
 }
 
 function errorText(err: Error): string {

@@ -1,0 +1,98 @@
+// Function `wandb-webhook`: W&B automations and training wrappers push run
+// state and summaries here. It checks its own secret (verify_jwt = false),
+// keeps every authenticated delivery, and applies it as the service role
+// through one SQL function (public.wandb_ingest): idempotent, newest report
+// wins, all or nothing.
+import type { Context } from 'hono';
+import { sign } from 'hono/jwt';
+import type { Caller } from '../_shared/db/port.ts';
+import { httpStatusForDbCode } from '../_shared/db/status.ts';
+import { LOCAL_JWT_SECRET, readEnv } from '../_shared/env.ts';
+import {
+  type AppEnv, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps, zodFieldErrors,
+} from '../_shared/http/app.ts';
+import { errorResponses, jsonResponse } from '../_shared/http/openapi.ts';
+import { Problem } from '../_shared/http/problem.ts';
+import { AutomationPayload, DeliveryResult, RunReport } from './schemas.ts';
+import { bearerMatches, signatureMatches } from './signature.ts';
+
+export interface WandbWebhookOptions {
+  /** The bearer token W&B sends (the webhook's access token); WANDB_WEBHOOK_TOKEN. */
+  token?: string;
+  /** When set, X-Wandb-Signature must be the HMAC-SHA256 of the body; WANDB_WEBHOOK_SECRET. */
+  secret?: string;
+}
+
+const STATUS_BY_OUTCOME = { created: 201, applied: 200, duplicate: 200, stale: 200, recorded: 200, unmatched: 202 } as const;
+
+export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhookOptions }) {
+  const app = createFunctionApp('wandb-webhook', deps, { auth: 'none', title: 'Training registry: W&B webhook' });
+  const token = deps.wandb?.token ?? readEnv('WANDB_WEBHOOK_TOKEN');
+  const secret = deps.wandb?.secret ?? readEnv('WANDB_WEBHOOK_SECRET');
+  const jwtSecret = deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET;
+
+  app.openAPIRegistry.registerPath({
+    method: 'post', path: '/wandb-webhook', summary: 'Ingest a W&B automation payload or a run report',
+    request: { body: { required: true, content: { 'application/json': { schema: RunReport.or(AutomationPayload) } } } },
+    responses: {
+      200: jsonResponse(DeliveryResult, 'applied, duplicate, stale or recorded'),
+      201: jsonResponse(DeliveryResult, 'the delivery created the run'),
+      202: jsonResponse(DeliveryResult, 'unmatched: no such run, and not enough to create it; kept'),
+      ...errorResponses,
+    },
+  });
+
+  app.post('/', async (c) => {
+    if (!token) throw new Problem(503, 'the webhook is not configured: set WANDB_WEBHOOK_TOKEN');
+    const raw = await c.req.text();
+    if (!await bearerMatches(c.req.header('authorization'), token)) {
+      throw new Problem(401, 'missing or wrong webhook token: send Authorization: Bearer <WANDB_WEBHOOK_TOKEN>');
+    }
+    if (secret && !await signatureMatches(c.req.header('x-wandb-signature'), raw, secret)) {
+      throw new Problem(401, 'missing or wrong X-Wandb-Signature: the HMAC-SHA256 of the body with WANDB_WEBHOOK_SECRET');
+    }
+    // From here on the sender is trusted, and every delivery is kept.
+    const caller = await serviceCaller(jwtSecret);
+    c.set('caller', caller);
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(raw);
+    } catch {
+      await ingest(c, 'rejected', raw, 'malformed JSON');
+      throw new Problem(400, 'malformed JSON body');
+    }
+    const isObject = typeof payload === 'object' && payload !== null && !Array.isArray(payload);
+    const kind = isObject && 'event_type' in (payload as object) ? 'automation' : 'report';
+    const parsed = (kind === 'automation' ? AutomationPayload : RunReport).safeParse(payload);
+    if (!parsed.success) {
+      const errors = zodFieldErrors(parsed.error);
+      const detail = `invalid ${kind === 'automation' ? 'W&B automation payload' : 'run report'}: ${describeFieldErrors(errors)}`;
+      await ingest(c, 'rejected', payload, detail);
+      throw new Problem(400, detail, { errors });
+    }
+
+    const result = await ingest(c, kind, payload);
+    if (result.outcome === 'failed') {
+      const status = httpStatusForDbCode(result.code ?? 'P0001', false);
+      throw new Problem(status >= 500 ? 400 : status, `delivery ${result.delivery_id} kept as failed: ${result.error}`);
+    }
+    const status = STATUS_BY_OUTCOME[result.outcome as keyof typeof STATUS_BY_OUTCOME] ?? 200;
+    return c.json({ delivery_id: result.delivery_id, outcome: result.outcome, run_id: result.run_id }, status);
+  });
+
+  function ingest(c: Context<AppEnv>, kind: 'report' | 'automation' | 'rejected', payload: unknown, error?: string) {
+    return callRpc<DeliveryResult>(c, deps.db, 'wandb_ingest', { p_kind: kind, p_payload: payload, p_error: error });
+  }
+
+  return app;
+}
+
+/** The service role: Supabase's service key when deployed, else a short-lived local token. */
+async function serviceCaller(jwtSecret: string): Promise<Caller> {
+  const key = readEnv('SUPABASE_SERVICE_ROLE_KEY');
+  if (key) return { claims: { role: 'service_role' }, token: key };
+  const now = Math.floor(Date.now() / 1000);
+  return { claims: { role: 'service_role' }, token: await sign({ role: 'service_role', iat: now, exp: now + 300 }, jwtSecret, 'HS256') };
+}
+
