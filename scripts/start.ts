@@ -1,5 +1,6 @@
 // npm start: embedded database (or DATABASE_URL), migrations and seed applied,
 // every function served at http://127.0.0.1:54321/functions/v1/<name>/...
+import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { openDatabase } from './lib/database.ts';
@@ -15,7 +16,9 @@ const { client, description } = await openDatabase();
 await prepareDatabase(client);
 await applySeed(client);
 const db = sqlAdapter(client);
-const gateway = createGateway({ db });
+// W&B delivers with this bearer token; a fresh one per start unless configured.
+const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('base64url');
+const gateway = createGateway({ db, wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
 
 const server = serve({ fetch: gateway.fetch, port, hostname: host }, async () => {
   const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
@@ -24,6 +27,7 @@ const server = serve({ fetch: gateway.fetch, port, hostname: host }, async () =>
   console.log(`training registry ready in ${ms} ms at http://${host}:${port}/functions/v1/<${gateway.names.join('|')}> on ${description}`);
   console.log(`DEMO_USER_TOKEN=${userToken}`);
   console.log(`SERVICE_ROLE_TOKEN=${serviceToken}`);
+  console.log(`WANDB_WEBHOOK_TOKEN=${wandbToken}`);
 });
 
 async function shutdown() {

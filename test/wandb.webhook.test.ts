@@ -29,6 +29,12 @@ describe.each(ADAPTERS)('wandb-webhook through the %s adapter', (adapter) => {
   const report = (run_id: string, state: string, summary: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     ({ run_id, state, summary, ...extra });
 
+  it('serves its OpenAPI document without a token', async () => {
+    const res = await h.request('/wandb-webhook/openapi.json', { token: null });
+    expect(res.status).toBe(200);
+    expect(Object.keys((await json(res)).paths)).toEqual(['/wandb-webhook']);
+  });
+
   it('refuses a missing or wrong token with 401 and stores nothing', async () => {
     const before = (await deliveries()).length;
     expect((await deliver(report('x1', 'RUNNING', {}), { token: null })).status).toBe(401);

@@ -32,7 +32,7 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
   const jwtSecret = deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET;
 
   app.openAPIRegistry.registerPath({
-    method: 'post', path: '/wandb-webhook', summary: 'Ingest a W&B automation payload or a run report',
+    method: 'post', path: '/', summary: 'Ingest a W&B automation payload or a run report',
     request: { body: { required: true, content: { 'application/json': { schema: RunReport.or(AutomationPayload) } } } },
     responses: {
       200: jsonResponse(DeliveryResult, 'applied, duplicate, stale or recorded'),

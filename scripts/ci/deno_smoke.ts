@@ -1,5 +1,6 @@
-// CI: functions/runs/index.ts served by Deno (as the Supabase edge runtime
-// would), against the real Postgres in DATABASE_URL, answering real requests.
+// CI: functions/runs/index.ts and functions/wandb-webhook/index.ts served by
+// Deno (as the Supabase edge runtime would), one after the other, against the
+// real Postgres in DATABASE_URL, answering real requests.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postgresClient } from '../../functions/_shared/db/sql_client.ts';
@@ -15,26 +16,33 @@ await prepareDatabase(client);
 await applySeed(client);
 await client.close();
 
-const deno = spawn('node_modules/.bin/deno', ['run', '--allow-net', '--allow-env', '--allow-read', 'functions/runs/index.ts'], {
-  env: { ...process.env, DB_ADAPTER: 'sql' },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const WEBHOOK_TOKEN = 'deno-smoke-webhook-token';
+let deno: ReturnType<typeof spawn> | undefined;
 const fail = (message: string) => {
-  deno.kill();
+  deno?.kill();
   console.error(`deno smoke: FAILED: ${message}`);
   process.exit(1);
 };
 
-try {
-  const base = `http://127.0.0.1:${port}/runs`;
-  const user = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID });
-  let up = false;
-  for (let i = 0; i < 100 && !up; i++) {
-    up = await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false);
-    if (!up) await sleep(200);
+/** Serves one function's index.ts under Deno and waits for its OpenAPI document. */
+async function serveUnderDeno(name: string): Promise<string> {
+  deno?.kill();
+  if (deno) await new Promise((resolve) => deno!.once('exit', resolve));
+  deno = spawn('node_modules/.bin/deno', ['run', '--allow-net', '--allow-env', '--allow-read', `functions/${name}/index.ts`], {
+    env: { ...process.env, DB_ADAPTER: 'sql', WANDB_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}/${name}`;
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) return base;
+    await sleep(200);
   }
-  if (!up) fail('the function did not start');
+  return fail(`functions/${name}/index.ts did not start`) as never;
+}
 
+try {
+  let base = await serveUnderDeno('runs');
+  const user = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID });
   const auth = { authorization: `Bearer ${user}`, 'content-type': 'application/json' };
   const runId = `deno_smoke_${Date.now()}`;
   const created = await fetch(base, { method: 'POST', headers: auth, body: JSON.stringify({ run_id: runId, config: { training: { batch_size: 16 } } }) });
@@ -47,7 +55,21 @@ try {
 
   const anonymous = await fetch(`${base}/stats`);
   if (anonymous.status !== 401) fail(`GET without a token answered ${anonymous.status}`);
-  console.log(`deno smoke: functions/runs/index.ts under Deno served POST /runs (201), GET /runs/stats (${body.total_runs} runs), 401 without token`);
+
+  const filtered = await fetch(`${base}?filter=${encodeURIComponent(`run_id = '${runId}' or objective.COMT_activity.raw_mean > 0.8`)}`, { headers: auth });
+  const page = await filtered.json() as { items?: { run_id: string }[] };
+  if (filtered.status !== 200 || !page.items?.some((r) => r.run_id === runId)) fail(`GET /runs?filter= answered ${filtered.status} ${JSON.stringify(page)}`);
+  console.log(`deno smoke: functions/runs under Deno served POST /runs (201), GET /runs/stats (${body.total_runs} runs), a filter, 401 without token`);
+
+  base = await serveUnderDeno('wandb-webhook');
+  const hook = { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' };
+  const report = JSON.stringify({ run_id: runId, state: 'FINISHED', summary: { 'train/loss': 0.5, _timestamp: 1_790_000_000 } });
+  const applied = await fetch(base, { method: 'POST', headers: hook, body: report });
+  const result = await applied.json() as { outcome?: string };
+  if (applied.status !== 200 || result.outcome !== 'applied') fail(`POST /wandb-webhook answered ${applied.status} ${JSON.stringify(result)}`);
+  const wrong = await fetch(base, { method: 'POST', headers: { ...hook, authorization: 'Bearer wrong' }, body: report });
+  if (wrong.status !== 401) fail(`POST /wandb-webhook with a wrong token answered ${wrong.status}`);
+  console.log('deno smoke: functions/wandb-webhook under Deno applied a run report (200) and refused a wrong token (401)');
 } finally {
-  deno.kill();
+  deno?.kill();
 }
