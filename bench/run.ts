@@ -1,4 +1,4 @@
-// npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --db pglite,postgres --server-runs 100000]
+// npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --db pglite,postgres --server-runs 100000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
 // to bench/results/latest.json.
@@ -8,13 +8,16 @@ import postgres from 'postgres';
 import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_client.ts';
 import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
-import { benchRuns, type Comparison, loadRuns } from './runs.ts';
+import { benchAnalytics } from './analytics.ts';
+import type { Comparison } from './measure.ts';
+import { benchRuns, loadRuns } from './runs.ts';
 import { benchServer } from './server.ts';
 
 const { values } = parseArgs({ options: {
   runs: { type: 'string', default: '100000' },
   iterations: { type: 'string', default: '200' },
   writes: { type: 'string', default: '2000' },
+  reports: { type: 'string', default: '10000' },
   db: { type: 'string', default: 'pglite,postgres' },
   'server-runs': { type: 'string', default: '100000' },
 } });
@@ -41,7 +44,10 @@ for (const kind of values.db.split(',')) {
     const t = performance.now();
     await loadRuns(client, runs);
     console.log(`${kind}: loaded ${runs} runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const results = await benchRuns(client, { iterations: Number(values.iterations), writes: Number(values.writes) });
+    const results = [
+      ...await benchRuns(client, { iterations: Number(values.iterations), writes: Number(values.writes) }),
+      ...await benchAnalytics(client, { iterations: Number(values.iterations), reports: Number(values.reports) }),
+    ];
     report[kind] = results;
     print(kind, results);
   } finally {
@@ -63,6 +69,6 @@ writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n
 function print(kind: string, results: Comparison[]) {
   console.log(`\n${kind}                                                   product    raw SQL   ratio`);
   for (const r of results) {
-    console.log(`  ${r.name.padEnd(62)} ${r.product_ms.toFixed(3).padStart(8)} ${r.baseline_ms.toFixed(3).padStart(9)}   ${r.ratio.toFixed(2)}x  (${r.unit})`);
+    console.log(`  ${r.name.padEnd(72)} ${r.product_ms.toFixed(3).padStart(8)} ${r.baseline_ms.toFixed(3).padStart(9)}   ${r.ratio.toFixed(2)}x  (${r.unit})`);
   }
 }

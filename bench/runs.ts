@@ -7,17 +7,9 @@ import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { createGateway } from '../scripts/lib/gateway.ts';
 import { mintToken } from '../scripts/lib/tokens.ts';
 
-export interface Comparison { name: string; product_ms: number; baseline_ms: number; ratio: number; unit: string }
+import { type Comparison, compareReads, compareWrites } from './measure.ts';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-/** `count` runs with realistic 2-5 KB configs, spread over a year, written in SQL. */
+/** `count` runs with realistic 2-5 KB configs, spread over a year, written in SQL (3 objectives each, filled by the trigger). */
 export async function loadRuns(client: SqlClient, count: number): Promise<void> {
   await client.query(
     `insert into public.training_runs (run_id, status, host, created_at, started_at, ended_at, duration_seconds, config_json, final_metrics_json)
@@ -39,9 +31,13 @@ export async function loadRuns(client: SqlClient, count: number): Promise<void> 
                 jsonb_build_object('name', 'QED', 'alias', 'QED_maximize', 'weight', 0.25, 'direction', 'maximize')),
               'reward', jsonb_build_object('shaping', 'linear', 'clip', 5),
               'notes', repeat(md5(i::text), 50 + i % 90)),
-            case when i % 7 >= 2 then jsonb_build_object('train/loss', 1.0 / (1 + i % 100), '_step', 10000 + i % 3000) end
+            case when i % 7 >= 2 then jsonb_build_object('train/loss', 1.0 / (1 + i % 100), '_step', 10000 + i % 3000,
+              -- three objectives' final values, spread evenly over [0, 1)
+              'objectives/COMT_activity_maximize/raw_mean', ((i * 37) % 1000) / 1000.0,
+              'objectives/DRD5_activity_maximize/raw_mean', ((i * 53) % 1000) / 1000.0,
+              'objectives/QED_maximize/raw_mean', ((i * 71) % 1000) / 1000.0) end
        from generate_series(1, $1::int) i`, [count]);
-  await client.exec('analyze public.training_runs');
+  await client.exec('analyze public.training_runs; analyze public.run_objectives');
 }
 
 export async function benchRuns(client: SqlClient, options: { iterations: number; writes: number }): Promise<Comparison[]> {
@@ -71,44 +67,24 @@ export async function benchRuns(client: SqlClient, options: { iterations: number
   ];
   const results: Comparison[] = [];
   for (const [name, query, args, params] of reads) {
-    for (let i = 0; i < 10; i++) { await http(query); await direct(args, params); } // warm caches and plans
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let i = 0; i < options.iterations; i++) {
-      a.push(await timed(() => http(query)));
-      b.push(await timed(() => direct(args, params)));
-    }
-    results.push({ name, product_ms: median(a), baseline_ms: median(b), ratio: median(a) / median(b), unit: 'median ms per request' });
+    results.push(await compareReads(name, () => http(query), () => direct(args, params), options.iterations));
   }
 
-  // Writes: POST /runs vs a raw INSERT of the same row, alternating in blocks.
+  // Writes: POST /runs vs a raw INSERT of the same row.
   const config = (i: number) => ({ training: { batch_size: 64, learning_rate: 0.001, gradient_method: 'mgda', num_gpus: 4, seed: i },
     objectives: [{ name: 'COMT_activity', alias: 'COMT_activity_maximize', weight: 1, direction: 'maximize' }], notes: 'x'.repeat(2500) });
   const tag = Date.now().toString(36);
-  let httpMs = 0;
-  let rawMs = 0;
-  const block = 50;
-  for (let start = 0; start < options.writes; start += block) {
-    httpMs += await timed(async () => {
-      for (let i = start; i < start + block; i++) {
-        const res = await gateway.fetch(new Request('http://bench/functions/v1/runs', {
-          method: 'POST', headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ run_id: `w_http_${tag}_${i}`, config: config(i), host: 'ec2' }),
-        }));
-        if (res.status !== 201) throw new Error(`POST /runs: ${res.status} ${await res.text()}`);
-        await res.json();
-      }
-    });
-    rawMs += await timed(async () => {
-      for (let i = start; i < start + block; i++) {
-        await client.query('insert into public.training_runs (run_id, config_json, host, created_by) values ($1, $2, $3, $4)',
-          [`w_raw_${tag}_${i}`, config(i), 'ec2', sub]);
-      }
-    });
-  }
-  results.push({
-    name: `POST /runs, ${options.writes} sequential creates (2.6 KB configs)`,
-    product_ms: httpMs / options.writes, baseline_ms: rawMs / options.writes, ratio: httpMs / rawMs, unit: 'mean ms per run',
-  });
+  results.push(await compareWrites(`POST /runs, ${options.writes} sequential creates (2.6 KB configs)`,
+    async (i) => {
+      const res = await gateway.fetch(new Request('http://bench/functions/v1/runs', {
+        method: 'POST', headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ run_id: `w_http_${tag}_${i}`, config: config(i), host: 'ec2' }),
+      }));
+      if (res.status !== 201) throw new Error(`POST /runs: ${res.status} ${await res.text()}`);
+      await res.json();
+    },
+    (i) => client.query('insert into public.training_runs (run_id, config_json, host, created_by) values ($1, $2, $3, $4)',
+      [`w_raw_${tag}_${i}`, config(i), 'ec2', sub]),
+    options.writes));
   return results;
 }

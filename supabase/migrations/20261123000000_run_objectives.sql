@@ -106,6 +106,7 @@ grant all on table public.run_objectives to service_role;
 create or replace function private.objective_definitions(config jsonb)
 returns table (objective_name text, objective_alias text, uniprot text, weight double precision, direction text, config_index integer)
 language plpgsql immutable
+rows 5
 set search_path = ''
 as $$
 declare
@@ -167,6 +168,9 @@ create or replace function private.sync_run_objectives_for(
   p_run_id text, p_config jsonb, p_metrics jsonb, p_prune boolean
 ) returns void
 language plpgsql
+-- Small, index-driven statements: JIT compilation would cost far more than it saves
+-- (the planner's default row estimates for set-returning functions invite it).
+set jit = off
 set search_path = ''
 as $$
 begin
@@ -241,8 +245,29 @@ begin
 end
 $$;
 
+-- Inserts sync once per statement, after every row is in: a bulk load then
+-- checks run_objectives' foreign key against the full table (index scan), not
+-- a plan made when the table was empty (a sequential scan per row).
+create or replace function private.sync_inserted_run_objectives() returns trigger
+language plpgsql
+set jit = off
+set search_path = ''
+as $$
+begin
+  perform private.sync_run_objectives_for(i.run_id, i.config_json, i.final_metrics_json, false)
+  from inserted_runs i
+  where jsonb_typeof(i.config_json -> 'objectives') = 'array';
+  return null;
+end
+$$;
+
+create or replace trigger training_runs_sync_objectives_on_insert
+  after insert on public.training_runs
+  referencing new table as inserted_runs
+  for each statement execute function private.sync_inserted_run_objectives();
+
 create or replace trigger training_runs_sync_objectives
-  after insert or update of config_json, final_metrics_json, run_id on public.training_runs
+  after update of config_json, final_metrics_json, run_id on public.training_runs
   for each row execute function private.sync_run_objectives();
 
 -- Runs registered before this migration get their objective rows. A config
@@ -489,6 +514,7 @@ create or replace function public.runs_list(
   p_order jsonb default null
 ) returns jsonb
 language plpgsql stable
+set jit = off
 set search_path = ''
 set timezone = 'UTC'
 as $$
@@ -608,6 +634,7 @@ create or replace function public.runs_objective_stats(
   p_metric text default 'raw_mean'
 ) returns jsonb
 language plpgsql stable
+set jit = off
 set search_path = ''
 as $$
 declare
@@ -642,6 +669,7 @@ create or replace function public.runs_objective_compare_gradient_methods(
   p_metric text default 'raw_mean'
 ) returns jsonb
 language plpgsql stable
+set jit = off
 set search_path = ''
 as $$
 declare
@@ -698,7 +726,7 @@ $$;
 
 revoke all on function
   private.objective_definitions(jsonb), private.sync_run_objectives_for(text, jsonb, jsonb, boolean),
-  private.sync_run_objectives(), private.run_json(public.training_runs),
+  private.sync_run_objectives(), private.sync_inserted_run_objectives(), private.run_json(public.training_runs),
   private.run_filter_columns(), private.jsonb_text_array(jsonb), private.run_field_sql(jsonb, text),
   private.objective_metric_column(text), private.run_filter_sql(jsonb, text), private.objective_must_exist(text),
   public.runs_list(text, text, text, integer, double precision, timestamptz, timestamptz, boolean, boolean, text, integer, text, jsonb, jsonb),

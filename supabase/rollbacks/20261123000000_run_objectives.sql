@@ -10,6 +10,8 @@ drop function if exists private.objective_metric_column(text);
 drop function if exists private.jsonb_text_array(jsonb);
 drop function if exists private.run_filter_columns();
 drop trigger if exists training_runs_sync_objectives on public.training_runs;
+drop trigger if exists training_runs_sync_objectives_on_insert on public.training_runs;
+drop function if exists private.sync_inserted_run_objectives();
 drop function if exists private.sync_run_objectives();
 drop function if exists private.sync_run_objectives_for(text, jsonb, jsonb, boolean);
 drop function if exists private.objective_definitions(jsonb);
