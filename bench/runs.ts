@@ -11,6 +11,14 @@ import { type Comparison, compareReads, compareWrites } from './measure.ts';
 
 /** `count` runs with realistic 2-5 KB configs, spread over a year, written in SQL (3 objectives each, filled by the trigger). */
 export async function loadRuns(client: SqlClient, count: number): Promise<void> {
+  // In batches: one 100,000-row statement makes the insert trigger's transition
+  // table (~400 MB) spill, which on PGlite's in-memory file system crawls.
+  const batch = 5000;
+  for (let first = 1; first <= count; first += batch) await loadBatch(client, count, first, Math.min(first + batch - 1, count));
+  await client.exec('analyze public.training_runs; analyze public.run_objectives');
+}
+
+async function loadBatch(client: SqlClient, count: number, first: number, last: number): Promise<void> {
   await client.query(
     `insert into public.training_runs (run_id, status, host, created_at, started_at, ended_at, duration_seconds, config_json, final_metrics_json)
      select 'bench_' || i,
@@ -36,8 +44,7 @@ export async function loadRuns(client: SqlClient, count: number): Promise<void> 
               'objectives/COMT_activity_maximize/raw_mean', ((i * 37) % 1000) / 1000.0,
               'objectives/DRD5_activity_maximize/raw_mean', ((i * 53) % 1000) / 1000.0,
               'objectives/QED_maximize/raw_mean', ((i * 71) % 1000) / 1000.0) end
-       from generate_series(1, $1::int) i`, [count]);
-  await client.exec('analyze public.training_runs; analyze public.run_objectives');
+       from generate_series($2::int, $3::int) i`, [count, first, last]);
 }
 
 export async function benchRuns(client: SqlClient, options: { iterations: number; writes: number }): Promise<Comparison[]> {
