@@ -36,3 +36,28 @@ values
    '{"training": {"batch_size": 64, "learning_rate": 0.001, "gradient_method": "aligned_mtl", "num_gpus": 4}}',
    null, null, null, null, null, null, '00000000-0000-4000-8000-000000000001')
 on conflict (run_id) do nothing;
+
+-- A demo package: version 1 published, version 2 a draft forked from it.
+insert into public.training_configs (id, name, template_type, config_json, user_id)
+values ('00000000-0000-4000-8000-0000000000a1', 'sft-llama-support', 'lora_finetuning',
+        '{"training": {"learning_rate": 0.0003, "num_epochs": 3, "batch_size": 16, "lora_rank": 16}}',
+        '00000000-0000-4000-8000-000000000001')
+on conflict (id) do nothing;
+
+insert into public.training_package_versions (id, package_id, config_snapshot, model_snapshot, dataset_snapshot, change_summary, estimated_cost, budget_limit)
+select '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000a1',
+       '{"training": {"learning_rate": 0.0003, "num_epochs": 3, "batch_size": 16, "lora_rank": 16}}',
+       '{"id": "meta-llama/Llama-3.1-8B-Instruct", "revision": "main"}',
+       '[{"datasetId": "support-chats-2026-10", "rows": 12000}]', 'first cut', 40, 60
+where not exists (select 1 from public.training_package_versions where package_id = '00000000-0000-4000-8000-0000000000a1');
+
+update public.training_package_versions set status = 'published'
+ where id = '00000000-0000-4000-8000-0000000000b1' and status = 'draft';
+
+insert into public.training_package_versions (package_id, config_snapshot, model_snapshot, dataset_snapshot, change_summary, parent_version_id)
+select package_id, jsonb_set(config_snapshot, '{training,num_epochs}', '4'), model_snapshot,
+       dataset_snapshot || '[{"datasetId": "edge-cases-2026-11", "rows": 800}]', 'one more epoch, edge cases added', id
+  from public.training_package_versions
+ where id = '00000000-0000-4000-8000-0000000000b1'
+   and not exists (select 1 from public.training_package_versions
+                    where parent_version_id = '00000000-0000-4000-8000-0000000000b1');
