@@ -1,6 +1,7 @@
 // Request and response schemas of the runs function. The database holds the
 // same rules (constraints, trigger); these give early, field-named errors.
 import { z } from '@hono/zod-openapi';
+import { HttpUrl, JsonObject, shortText } from '../_shared/http/fields.ts';
 
 export const RUN_STATUSES = ['launched', 'running', 'completed', 'failed', 'crashed'] as const;
 const RESERVED_RUN_IDS = ['stats', 'objectives', 'query-by-objectives', 'openapi.json'];
@@ -19,9 +20,6 @@ export const S3Key = z.string().min(1)
   .refine((k) => !/[\u0000-\u001f\u007f]/.test(k), 'S3 key must not contain control characters')
   .openapi({ example: 'crash-reports/mgda_i-0abc123/report.md' });
 
-export const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2048);
-const shortText = (max: number) => z.string().min(1).max(max);
-const JsonObject = z.record(z.string(), z.unknown());
 
 export const CreateRunBody = z.strictObject({
   run_id: RunId,

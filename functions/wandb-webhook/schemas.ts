@@ -2,7 +2,8 @@
 // automation"). Extra fields are allowed and kept with the delivery: W&B
 // templates and wrappers add their own.
 import { z } from '@hono/zod-openapi';
-import { HttpUrl, RunId } from '../runs/schemas.ts';
+import { HttpUrl, JsonObject } from '../_shared/http/fields.ts';
+import { RunId } from '../runs/schemas.ts';
 
 export const WANDB_EVENT_TYPES = [
   'RUN_STATE', 'RUN_METRIC', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE', 'CREATE_ARTIFACT',
@@ -13,7 +14,6 @@ export const WANDB_STATES = ['PENDING', 'RUNNING', 'FINISHED', 'FAILED', 'CRASHE
 const upper = <T extends readonly [string, ...string[]]>(values: T) =>
   z.string().transform((s) => s.trim().toUpperCase()).pipe(z.enum(values));
 const text = (max: number) => z.string().max(max);
-const JsonObject = z.record(z.string(), z.unknown());
 const ReportTime = z.union([z.number().finite().nonnegative(), z.iso.datetime({ offset: true })])
   .openapi({ description: 'when the report was made: epoch seconds or ISO 8601 (default: summary._timestamp)' });
 

@@ -1,5 +1,6 @@
 // Every edge function of the product, by name, for the local server and tests.
 import type { FunctionDeps } from '../../functions/_shared/http/app.ts';
+import { createPackagesApp } from '../../functions/packages/app.ts';
 import { createRunsApp } from '../../functions/runs/app.ts';
 import { createWandbWebhookApp, type WandbWebhookOptions } from '../../functions/wandb-webhook/app.ts';
 
@@ -11,4 +12,5 @@ export type GatewayDeps = FunctionDeps & { wandb?: WandbWebhookOptions };
 export const FUNCTIONS: Record<string, (deps: GatewayDeps) => FunctionApp> = {
   runs: createRunsApp,
   'wandb-webhook': createWandbWebhookApp,
+  packages: createPackagesApp,
 };
