@@ -10,8 +10,8 @@ import { applyLocalShim, migrateUp } from '../../scripts/lib/migrator.ts';
 export interface TestDatabase {
   client: SqlClient;
   kind: 'pglite' | 'postgres';
-  /** A second, independent connection pool (real server) for true concurrency; same client on PGlite. */
-  connect(): SqlClient;
+  /** A second, independent connection pool (real server) of `max` connections for true concurrency; same client on PGlite. */
+  connect(max?: number): SqlClient;
   close(): Promise<void>;
 }
 
@@ -42,8 +42,8 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   return {
     client,
     kind: 'postgres',
-    connect() {
-      const c = postgresClient(url.toString(), { max: 4 });
+    connect(max = 4) {
+      const c = postgresClient(url.toString(), { max });
       extra.push(c);
       return c;
     },
