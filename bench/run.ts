@@ -1,7 +1,9 @@
-// npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --db pglite,postgres --server-runs 100000]
+// npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
+//                  --db pglite,postgres --suites runs,analytics,packages --server-runs 100000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
-// to bench/results/latest.json.
+// to bench/results/latest.json. The package-version benchmarks need real
+// concurrent connections and run on PostgreSQL only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -9,6 +11,7 @@ import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_clie
 import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
 import { benchAnalytics } from './analytics.ts';
+import { benchPackages } from './packages.ts';
 import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
 import { benchServer } from './server.ts';
@@ -18,15 +21,20 @@ const { values } = parseArgs({ options: {
   iterations: { type: 'string', default: '200' },
   writes: { type: 'string', default: '2000' },
   reports: { type: 'string', default: '10000' },
+  versions: { type: 'string', default: '10000' },
+  operations: { type: 'string', default: '1000' },
   db: { type: 'string', default: 'pglite,postgres' },
+  suites: { type: 'string', default: 'runs,analytics,packages' },
   'server-runs': { type: 'string', default: '100000' },
 } });
-const runs = Number(values.runs);
+const suites = new Set(values.suites.split(','));
+const runs = suites.has('runs') || suites.has('analytics') ? Number(values.runs) : 0;
 const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
 
 for (const kind of values.db.split(',')) {
   let client: SqlClient;
   let drop = async () => {};
+  let connect: ((max: number) => SqlClient) | undefined;
   if (kind === 'pglite') {
     client = await pgliteClient();
   } else {
@@ -37,16 +45,23 @@ for (const kind of values.db.split(',')) {
     const url = new URL(admin);
     url.pathname = `/${name}`;
     client = postgresClient(url.toString(), { max: 4 });
+    connect = (max) => postgresClient(url.toString(), { max });
     drop = async () => { await sql.unsafe(`drop database ${name} with (force)`); await sql.end(); };
   }
   try {
     await prepareDatabase(client);
-    const t = performance.now();
-    await loadRuns(client, runs);
-    console.log(`${kind}: loaded ${runs} runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    if (runs > 0) {
+      const t = performance.now();
+      await loadRuns(client, runs);
+      console.log(`${kind}: loaded ${runs} runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+    const iterations = Number(values.iterations);
     const results = [
-      ...await benchRuns(client, { iterations: Number(values.iterations), writes: Number(values.writes) }),
-      ...await benchAnalytics(client, { iterations: Number(values.iterations), reports: Number(values.reports) }),
+      ...suites.has('runs') ? await benchRuns(client, { iterations, writes: Number(values.writes) }) : [],
+      ...suites.has('analytics') ? await benchAnalytics(client, { iterations, reports: Number(values.reports) }) : [],
+      ...suites.has('packages') && connect
+        ? await benchPackages(connect, { iterations, operations: Number(values.operations), versions: Number(values.versions) })
+        : [],
     ];
     report[kind] = results;
     print(kind, results);
