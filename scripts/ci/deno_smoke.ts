@@ -1,5 +1,5 @@
-// CI: functions/runs/index.ts and functions/wandb-webhook/index.ts served by
-// Deno (as the Supabase edge runtime would), one after the other, against the
+// CI: functions/runs/index.ts, functions/wandb-webhook/index.ts and
+// functions/packages/index.ts served by Deno (as the Supabase edge runtime would), one after the other, against the
 // real Postgres in DATABASE_URL, answering real requests.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,6 +70,23 @@ try {
   const wrong = await fetch(base, { method: 'POST', headers: { ...hook, authorization: 'Bearer wrong' }, body: report });
   if (wrong.status !== 401) fail(`POST /wandb-webhook with a wrong token answered ${wrong.status}`);
   console.log('deno smoke: functions/wandb-webhook under Deno applied a run report (200) and refused a wrong token (401)');
+
+  base = await serveUnderDeno('packages');
+  const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+  const pkgRes = await post('', { name: 'deno smoke', config: { training: { epochs: 1 } } });
+  const pkg = await pkgRes.json() as { id?: string };
+  if (pkgRes.status !== 201 || !pkg.id) fail(`POST /packages answered ${pkgRes.status} ${JSON.stringify(pkg)}`);
+  const draftRes = await post(`/${pkg.id}/versions`, { model_snapshot: { id: 'base' } });
+  const draft = await draftRes.json() as { id?: string; version_number?: number };
+  if (draftRes.status !== 201 || draft.version_number !== 1) fail(`POST /packages/:id/versions answered ${draftRes.status} ${JSON.stringify(draft)}`);
+  const publishRes = await post(`/versions/${draft.id}/publish`, {});
+  const published = await publishRes.json() as { status?: string; snapshot_sha256?: string };
+  if (publishRes.status !== 200 || published.status !== 'published' || !published.snapshot_sha256) {
+    fail(`POST /packages/versions/:id/publish answered ${publishRes.status} ${JSON.stringify(published)}`);
+  }
+  const again = await post(`/versions/${draft.id}/publish`, {});
+  if (again.status !== 409) fail(`publishing twice answered ${again.status}`);
+  console.log('deno smoke: functions/packages under Deno created a package and version 1 (201), published it (200), refused a second publish (409)');
 } finally {
   deno?.kill();
 }
