@@ -547,7 +547,8 @@ begin
   with page as (
     select p from public.training_configs p
      where (v_uid is null or p.user_id = v_uid)
-       and (v_cursor is null or (p.created_at, p.id) < ((v_cursor ->> 't')::timestamptz, (v_cursor ->> 'i')::uuid))
+       and (p.created_at, p.id) < (coalesce((v_cursor ->> 't')::timestamptz, 'infinity'),
+                                   coalesce((v_cursor ->> 'i')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
      order by p.created_at desc, p.id desc
      limit p_limit
   )
@@ -631,17 +632,24 @@ begin
       raise exception using errcode = '22023', message = 'invalid cursor';
     end if;
   end if;
-  with page as (
-    select v from public.training_package_versions v
-     where v.package_id = p_package_id
-       and (p_status is null or v.status = p_status)
-       and (v_before is null or v.version_number < v_before)
-     order by v.version_number desc
-     limit p_limit
-  )
-  select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
-         count(*), min((page.v).version_number)
-    into v_items, v_count, v_last from page;
+  -- Two statements rather than "(p_status is null or ...)": a cached generic
+  -- plan cannot turn an optional condition into an index bound, and would walk
+  -- the package from its newest version to the cursor.
+  if p_status is null then
+    select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
+           count(*), min((page.v).version_number)
+      into v_items, v_count, v_last
+      from (select v from public.training_package_versions v
+             where v.package_id = p_package_id and v.version_number < coalesce(v_before, 2147483647)
+             order by v.version_number desc limit p_limit) page;
+  else
+    select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
+           count(*), min((page.v).version_number)
+      into v_items, v_count, v_last
+      from (select v from public.training_package_versions v
+             where v.package_id = p_package_id and v.status = p_status and v.version_number < coalesce(v_before, 2147483647)
+             order by v.version_number desc limit p_limit) page;
+  end if;
   return jsonb_build_object('items', v_items, 'next_cursor',
     case when v_count = p_limit then private.cursor_encode(jsonb_build_object('n', v_last)) end);
 end
