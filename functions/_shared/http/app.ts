@@ -10,6 +10,7 @@ import { LOCAL_JWT_SECRET, readEnv } from '../env.ts';
 import { type Caller, type Db, DbError } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
 import { type AuthOptions, requireCaller } from './auth.ts';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './json_depth.ts';
 import { type FieldError, Problem, problemResponse } from './problem.ts';
 
 export type AppEnv = { Variables: { caller: Caller; requestId: string } };
@@ -86,6 +87,10 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
     const hasBody = length !== undefined ? Number(length) > 0 : c.req.header('transfer-encoding') !== undefined;
     if (hasBody && c.req.method !== 'GET' && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
       throw new Problem(415, 'request body must be JSON: send Content-Type: application/json');
+    }
+    // Hono caches the body text, so the validator's parse later reads it again for free.
+    if (c.req.raw.body !== null && c.req.method !== 'GET' && jsonDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) {
+      throw new Problem(400, `request body nests JSON more than ${MAX_JSON_DEPTH} levels deep`);
     }
     await next();
   });
