@@ -1,5 +1,6 @@
 // Every edge function of the product, by name, for the local server and tests.
 import type { FunctionDeps } from '../../functions/_shared/http/app.ts';
+import { createConversationsApp } from '../../functions/conversations/app.ts';
 import { createPackagesApp } from '../../functions/packages/app.ts';
 import { createRunsApp } from '../../functions/runs/app.ts';
 import { createWandbWebhookApp, type WandbWebhookOptions } from '../../functions/wandb-webhook/app.ts';
@@ -13,4 +14,5 @@ export const FUNCTIONS: Record<string, (deps: GatewayDeps) => FunctionApp> = {
   runs: createRunsApp,
   'wandb-webhook': createWandbWebhookApp,
   packages: createPackagesApp,
+  conversations: createConversationsApp,
 };

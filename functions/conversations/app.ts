@@ -1,0 +1,158 @@
+// Function `conversations`: fine-tuning conversations with their turns,
+// quality scores and auto-flagging (computed by the database), review,
+// bulk rescore as a batch job, streamed exports, generation logs.
+import { createRoute, z } from '@hono/zod-openapi';
+import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
+import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
+import { defaultShape, fileWriter } from './export_formats.ts';
+import { type ExportStart, exportResponse } from './export_stream.ts';
+import {
+  BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, ExportBody, ExportLog,
+  GenerationLog, GenerationLogBody, GenerationStats, ListQuery, RescoreBody, ReviewBody, ScoreResult, StatsQuery,
+} from './schemas.ts';
+
+const KeyParams = z.object({ id: ConversationKey });
+const JobParams = z.object({ job_id: z.uuid({ message: 'must be a uuid' }).openapi({ param: { name: 'job_id', in: 'path' } }) });
+const RESCORE_CHUNK = 1000;
+
+const routes = {
+  create: createRoute({
+    method: 'post', path: '/', summary: 'Store a conversation with its turns (one transaction); scored and flagged by the database',
+    request: { body: jsonBody(CreateConversationBody) },
+    responses: { 201: jsonResponse(ConversationWithTurns, 'created'), ...errorResponses },
+  }),
+  list: createRoute({
+    method: 'get', path: '/', summary: 'Conversations you may see, newest first, filtered, keyset paged (without turns)',
+    request: { query: ListQuery },
+    responses: { 200: jsonResponse(page(Conversation), 'a page'), ...errorResponses },
+  }),
+  listExports: createRoute({
+    method: 'get', path: '/exports', summary: "The caller's exports, newest first",
+    request: { query: z.object({ limit: limitParam(), cursor: cursorParam() }) },
+    responses: { 200: jsonResponse(page(ExportLog), 'a page of export logs'), ...errorResponses },
+  }),
+  export: createRoute({
+    method: 'post', path: '/exports', summary: 'Stream an export file (jsonl, json, csv, markdown); logged in export_logs',
+    request: { body: jsonBody(ExportBody) },
+    responses: { 200: { description: 'the file, streamed; x-export-id names its export log' }, ...errorResponses },
+  }),
+  rescore: createRoute({
+    method: 'post', path: '/rescore', summary: 'Re-score in bulk as a batch job: counts flagged, unflagged, unchanged',
+    request: { body: jsonBody(RescoreBody) },
+    responses: { 200: jsonResponse(BatchJob, 'the finished job'), ...errorResponses },
+  }),
+  batchJob: createRoute({
+    method: 'get', path: '/batch-jobs/{job_id}', summary: 'A batch job and its progress',
+    request: { params: JobParams },
+    responses: { 200: jsonResponse(BatchJob, 'the job'), ...errorResponses },
+  }),
+  logGeneration: createRoute({
+    method: 'post', path: '/generation-logs', summary: "Record one generator call (service role)",
+    request: { body: jsonBody(GenerationLogBody) },
+    responses: { 201: jsonResponse(GenerationLog, 'recorded'), ...errorResponses },
+  }),
+  generationStats: createRoute({
+    method: 'get', path: '/generation-logs/stats', summary: 'Calls, tokens and cost by day, model and template',
+    request: { query: StatsQuery },
+    responses: { 200: jsonResponse(GenerationStats, 'the totals'), ...errorResponses },
+  }),
+  get: createRoute({
+    method: 'get', path: '/{id}', summary: 'One conversation with its turns',
+    request: { params: KeyParams },
+    responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation'), ...errorResponses },
+  }),
+  review: createRoute({
+    method: 'post', path: '/{id}/review', summary: 'approve | reject | request_changes (reviewers)',
+    request: { params: KeyParams, body: jsonBody(ReviewBody) },
+    responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation after the review'), ...errorResponses },
+  }),
+  score: createRoute({
+    method: 'post', path: '/{id}/score', summary: 'Recompute the quality score now and answer its breakdown',
+    request: { params: KeyParams },
+    responses: { 200: jsonResponse(ScoreResult, 'the score and its parts'), ...errorResponses },
+  }),
+};
+
+export function createConversationsApp(deps: FunctionDeps) {
+  const app = createFunctionApp('conversations', deps, { auth: 'jwt', title: 'Training registry: conversations' });
+  const { db } = deps;
+
+  app.openapi(routes.create, async (c) => {
+    const { turns, ...conversation } = c.req.valid('json');
+    return c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_create', {
+      p_conversation: conversation, p_turns: turns,
+    }), 201);
+  });
+
+  app.openapi(routes.list, async (c) => {
+    const { limit, cursor, ...filter } = c.req.valid('query');
+    return c.json(await callRpc<{ items: Conversation[]; next_cursor: string | null }>(c, db, 'conversations_list', {
+      p_filter: filter, p_limit: limit, p_cursor: cursor,
+    }), 200);
+  });
+
+  app.openapi(routes.listExports, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await callRpc<{ items: ExportLog[]; next_cursor: string | null }>(c, db, 'conversations_list_exports', {
+      p_limit: q.limit, p_cursor: q.cursor,
+    }), 200);
+  });
+
+  app.openapi(routes.export, async (c) => {
+    const b = c.req.valid('json');
+    const shape = b.shape ?? defaultShape(b.format);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+    const fileName = `conversations-${stamp}-${shape}.${fileWriter(b.format, shape, false).extension}`;
+    const started = await callRpc<ExportStart>(c, db, 'conversations_export_start', {
+      p_format: b.format, p_shape: shape, p_filter: b.filter ?? { status: 'approved' },
+      p_include_metadata: b.include_metadata ?? false, p_file_name: fileName,
+    });
+    return exportResponse(db, c.get('caller'), started) as never;
+  });
+
+  app.openapi(routes.rescore, async (c) => {
+    const b = c.req.valid('json');
+    const job = await callRpc<BatchJob>(c, db, 'conversations_rescore_start', { p_threshold: b.threshold, p_filter: b.filter });
+    try {
+      let after: string | null = null;
+      do {
+        const chunk: { next_after: string | null } = await callRpc(c, db, 'conversations_rescore_chunk', {
+          p_job_id: job.id, p_after: after ?? undefined, p_limit: RESCORE_CHUNK,
+        });
+        after = chunk.next_after;
+      } while (after);
+    } catch (err) {
+      await callRpc(c, db, 'conversations_finish_job', { p_job_id: job.id, p_error: err instanceof Error ? err.message : String(err) })
+        .catch(() => {});
+      throw err;
+    }
+    return c.json(await callRpc<BatchJob>(c, db, 'conversations_finish_job', { p_job_id: job.id }), 200);
+  });
+
+  app.openapi(routes.batchJob, async (c) =>
+    c.json(await callRpc<BatchJob>(c, db, 'conversations_get_batch_job', { p_job_id: c.req.valid('param').job_id }), 200));
+
+  app.openapi(routes.logGeneration, async (c) =>
+    c.json(await callRpc<GenerationLog>(c, db, 'conversations_log_generation', { p_log: c.req.valid('json') }), 201));
+
+  app.openapi(routes.generationStats, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await callRpc<GenerationStats>(c, db, 'conversations_generation_stats', { p_from: q.from, p_to: q.to }), 200);
+  });
+
+  app.openapi(routes.get, async (c) =>
+    c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_get', { p_key: c.req.valid('param').id }), 200));
+
+  app.openapi(routes.review, async (c) => {
+    const b = c.req.valid('json');
+    return c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_review', {
+      p_key: c.req.valid('param').id, p_action: b.action, p_note: b.note,
+    }), 200);
+  });
+
+  app.openapi(routes.score, async (c) =>
+    c.json(await callRpc<ScoreResult>(c, db, 'conversations_score', { p_key: c.req.valid('param').id }), 200));
+
+  return app;
+}
