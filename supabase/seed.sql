@@ -61,3 +61,44 @@ select package_id, jsonb_set(config_snapshot, '{training,num_epochs}', '4'), mod
  where id = '00000000-0000-4000-8000-0000000000b1'
    and not exists (select 1 from public.training_package_versions
                     where parent_version_id = '00000000-0000-4000-8000-0000000000b1');
+
+-- The demo user reviews, and three demo conversations: approved, flagged, waiting for review.
+insert into public.user_profiles (id, display_name, is_reviewer)
+values ('00000000-0000-4000-8000-000000000001', 'Demo reviewer', true)
+on conflict (id) do nothing;
+
+do $$
+declare
+  v_template uuid := (select id from public.conversation_templates where template_name = 'financial_planning_consultation');
+  v_id uuid;
+  demo record;
+begin
+  -- As the service role, so the approved demo row passes the reviewers-only rule.
+  perform set_config('request.jwt.claims', '{"role": "service_role"}', true);
+  for demo in
+    select * from (values
+      ('conv_demo_retire_60', 'Retiring at 60 with 400k', 'pre_retiree', 'anxious', 'retirement', 'approved',
+       '{"relevance": 9, "accuracy": 8.5, "naturalness": 8, "coherence": 9, "confidence": 8}'::jsonb,
+       array['Can I retire at 60 with 400k saved?', 'It depends on what you spend. What do your yearly expenses look like?',
+             'About 45k a year, plus a mortgage that ends in 3 years.', 'Then a 4% withdrawal covers about 16k; with Social Security at 62 the gap is roughly 10k a year for two years. Here is a plan...']),
+      ('conv_demo_budget_weak', 'Budgeting for a first home', 'young_professional', 'hopeful', 'budgeting', 'generated',
+       '{"relevance": 5, "accuracy": 4, "naturalness": 6, "coherence": 5, "confidence": 5}'::jsonb,
+       array['How much should I save for a house?', 'You should save money.', 'How much exactly?', 'A lot.']),
+      ('conv_demo_refund', 'Refund after an outage', 'frustrated_customer', 'angry', 'refund', 'pending_review',
+       '{"relevance": 8, "accuracy": 8, "naturalness": 7, "coherence": 8, "confidence": 7}'::jsonb,
+       array['Your service was down all weekend and I want my money back.', 'You are right to be upset: the outage lasted 41 hours. I have credited this month in full.',
+             'Fine. Will it happen again?', 'We moved the database to a second region on Monday; here is the incident report.'])
+    ) as d(conversation_id, title, persona, emotion, topic, status, metrics, turns)
+  loop
+    continue when exists (select 1 from public.conversations where conversation_id = demo.conversation_id);
+    insert into public.conversations (conversation_id, title, persona, emotion, topic, tier, status, quality_metrics, template_id, created_by)
+    values (demo.conversation_id, demo.title, demo.persona, demo.emotion, demo.topic, 'template', demo.status, demo.metrics,
+            v_template, '00000000-0000-4000-8000-000000000001')
+    returning id into v_id;
+    insert into public.conversation_turns (conversation_id, turn_number, role, content, token_count)
+    select v_id, i, case when i % 2 = 1 then 'user' else 'assistant' end, demo.turns[i], length(demo.turns[i]) / 4
+      from generate_subscripts(demo.turns, 1) i;
+  end loop;
+  perform set_config('request.jwt.claims', '', true);
+end
+$$;

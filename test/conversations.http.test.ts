@@ -34,8 +34,8 @@ describe.each(ADAPTERS)('conversations through the %s adapter', (adapter) => {
   beforeAll(async () => {
     h = await createHarness(adapter, { bodyLimitBytes: 256 * 1024 });
     reviewer = await createReviewer(h.database);
-    [template] = await h.database.client.query<{ id: string; system_prompt: string }>(
-      `select id, system_prompt from public.conversation_templates where template_name = 'financial_planning_consultation'`);
+    template = (await h.database.client.query<{ id: string; system_prompt: string }>(
+      `select id, system_prompt from public.conversation_templates where template_name = 'financial_planning_consultation'`))[0]!;
   });
   afterAll(() => h.close());
 

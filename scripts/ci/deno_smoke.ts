@@ -1,5 +1,5 @@
-// CI: functions/runs/index.ts, functions/wandb-webhook/index.ts and
-// functions/packages/index.ts served by Deno (as the Supabase edge runtime would), one after the other, against the
+// CI: functions/runs/index.ts, functions/wandb-webhook/index.ts,
+// functions/packages/index.ts and functions/conversations/index.ts served by Deno (as the Supabase edge runtime would), one after the other, against the
 // real Postgres in DATABASE_URL, answering real requests.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,6 +87,21 @@ try {
   const again = await post(`/versions/${draft.id}/publish`, {});
   if (again.status !== 409) fail(`publishing twice answered ${again.status}`);
   console.log('deno smoke: functions/packages under Deno created a package and version 1 (201), published it (200), refused a second publish (409)');
+
+  base = await serveUnderDeno('conversations');
+  const conv = await fetch(base, { method: 'POST', headers: auth, body: JSON.stringify({
+    title: 'deno smoke', persona: 'deno_smoke', quality_metrics: { relevance: 9, accuracy: 9 },
+    turns: [{ role: 'user', content: 'Does the export stream under Deno?' }, { role: 'assistant', content: 'Line by line.' }] }) });
+  const convBody = await conv.json() as { id?: string; quality_score?: number };
+  if (conv.status !== 201 || convBody.quality_score !== 9.2) fail(`POST /conversations answered ${conv.status} ${JSON.stringify(convBody)}`);
+  const review = await fetch(`${base}/${convBody.id}/review`, { method: 'POST', headers: auth, body: JSON.stringify({ action: 'approve' }) });
+  if (review.status !== 200) fail(`POST /conversations/:id/review answered ${review.status} ${await review.text()}`);
+  const exported = await fetch(`${base}/exports`, { method: 'POST', headers: auth,
+    body: JSON.stringify({ format: 'jsonl', filter: { persona: 'deno_smoke', status: 'approved' } }) });
+  const file = await exported.text();
+  const line = JSON.parse(file.trim()) as { messages?: { role: string }[] };
+  if (exported.status !== 200 || line.messages?.length !== 2) fail(`POST /conversations/exports answered ${exported.status} ${file}`);
+  console.log('deno smoke: functions/conversations under Deno stored a conversation (201, scored), approved it, streamed a JSONL export');
 } finally {
   deno?.kill();
 }
