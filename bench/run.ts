@@ -1,9 +1,10 @@
 // npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
-//                  --db pglite,postgres --suites runs,analytics,packages --server-runs 100000]
+//                  --conversations 100000 --db pglite,postgres --suites runs,analytics,packages,conversations --server-runs 100000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
-// to bench/results/latest.json. The package-version benchmarks need real
-// concurrent connections and run on PostgreSQL only.
+// to bench/results/latest.json. The package-version benchmarks (real
+// concurrent connections) and the conversation benchmarks (COPY) run on
+// PostgreSQL only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -11,6 +12,7 @@ import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_clie
 import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
 import { benchAnalytics } from './analytics.ts';
+import { benchConversations } from './conversations.ts';
 import { benchPackages } from './packages.ts';
 import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
@@ -24,7 +26,8 @@ const { values } = parseArgs({ options: {
   versions: { type: 'string', default: '10000' },
   operations: { type: 'string', default: '1000' },
   db: { type: 'string', default: 'pglite,postgres' },
-  suites: { type: 'string', default: 'runs,analytics,packages' },
+  suites: { type: 'string', default: 'runs,analytics,packages,conversations' },
+  conversations: { type: 'string', default: '100000' },
   'server-runs': { type: 'string', default: '100000' },
 } });
 const suites = new Set(values.suites.split(','));
@@ -35,6 +38,7 @@ for (const kind of values.db.split(',')) {
   let client: SqlClient;
   let drop = async () => {};
   let connect: ((max: number) => SqlClient) | undefined;
+  let pgUrl: string | undefined;
   if (kind === 'pglite') {
     client = await pgliteClient();
   } else {
@@ -46,6 +50,7 @@ for (const kind of values.db.split(',')) {
     url.pathname = `/${name}`;
     client = postgresClient(url.toString(), { max: 4 });
     connect = (max) => postgresClient(url.toString(), { max });
+    pgUrl = url.toString();
     drop = async () => { await sql.unsafe(`drop database ${name} with (force)`); await sql.end(); };
   }
   try {
@@ -61,6 +66,9 @@ for (const kind of values.db.split(',')) {
       ...suites.has('analytics') ? await benchAnalytics(client, { iterations, reports: Number(values.reports) }) : [],
       ...suites.has('packages') && connect
         ? await benchPackages(connect, { iterations, operations: Number(values.operations), versions: Number(values.versions) })
+        : [],
+      ...suites.has('conversations') && pgUrl
+        ? await benchConversations(client, pgUrl, { conversations: Number(values.conversations), iterations })
         : [],
     ];
     report[kind] = results;

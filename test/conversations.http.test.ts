@@ -164,6 +164,28 @@ describe.each(ADAPTERS)('conversations through the %s adapter', (adapter) => {
       await problem(await review('conv_missing', { action: 'approve' }), 404);
     });
 
+    it('the review queue: pending conversations oldest first, everyone\'s for reviewers, paged', async () => {
+      const mine: string[] = [];
+      for (let i = 0; i < 3; i++) mine.push((await created({ status: 'pending_review', quality_metrics: good, turns: turns(2) })).id);
+      const bobs = (await created({ status: 'pending_review', quality_metrics: good, turns: turns(2) }, h.tokens.bob)).id;
+      const queue = async (token?: string) => {
+        const ids: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const body: any = await json(await h.request(`/conversations/review-queue?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token }));
+          expect(body.items.every((c: { status: string }) => c.status === 'pending_review')).toBe(true);
+          ids.push(...body.items.map((c: { id: string }) => c.id));
+          cursor = body.next_cursor;
+        } while (cursor);
+        return ids;
+      };
+      expect((await queue(reviewer.token)).filter((id) => [...mine, bobs].includes(id))).toEqual([...mine, bobs]);
+      expect(await queue()).toEqual(expect.arrayContaining(mine));
+      expect(await queue()).not.toContain(bobs);
+      await review(mine[0]!, { action: 'approve' });
+      expect(await queue(reviewer.token)).not.toContain(mine[0]);
+    });
+
     it('two reviewers approving at once: one 200, one 409', async () => {
       const c = await created({ quality_metrics: good, turns: turns(2) });
       const second = await createReviewer(h.database);
@@ -213,6 +235,10 @@ describe.each(ADAPTERS)('conversations through the %s adapter', (adapter) => {
       await problem(await h.request(`/conversations/batch-jobs/${job.id}`, { token: h.tokens.bob }), 404);
       const back = await json(await h.request('/conversations/rescore', { method: 'POST', json: { threshold: 6, filter: { persona: tag } }, token: reviewer.token }));
       expect(back.results).toEqual({ flagged: 0, unflagged: 1, unchanged: 2 });
+      // No filter: every conversation the caller may change (the service role: all of them).
+      const all = await json(await h.request('/conversations/rescore', { method: 'POST', json: {}, token: h.tokens.service }));
+      const [{ n }] = await h.database.client.query<{ n: number }>('select count(*)::int as n from public.conversations') as [{ n: number }];
+      expect(all).toMatchObject({ status: 'completed', total_items: n, processed_items: n });
       expect(await mine()).toEqual([[scores[0], true], [scores[1], false], [scores[2], false]]);
     });
   });
@@ -255,6 +281,14 @@ describe.each(ADAPTERS)('conversations through the %s adapter', (adapter) => {
         file_size_bytes: Buffer.byteLength(text), checksum_sha256: createHash('sha256').update(text).digest('hex'),
         filters: { persona: tag, status: 'approved' } });
       expect((await json(await h.request('/conversations/exports', { token: h.tokens.bob }))).items).toEqual([]);
+      // The log keeps which conversations went into the file, in file order.
+      const [kept] = await h.database.client.query<{ ids: string[]; items: number }>(
+        `select conversation_ids::text[] as ids, (select count(*)::int from public.export_log_items where export_id = $1) as items
+           from public.export_logs where id = $1`, [log.id]);
+      const titles = await h.database.client.query<{ title: string }>(
+        'select title from public.conversations where id = any($1::uuid[]) order by array_position($1::uuid[], id)', [kept!.ids]);
+      expect(titles.map((t) => t.title)).toEqual(['Plain', 'Tricky "quotes", commas\nand newlines']);
+      expect(kept!.items).toBe(0);
     });
 
     it('jsonl + sharegpt, json + raw, with metadata', async () => {

@@ -27,6 +27,11 @@ const routes = {
     request: { query: ListQuery },
     responses: { 200: jsonResponse(page(Conversation), 'a page'), ...errorResponses },
   }),
+  reviewQueue: createRoute({
+    method: 'get', path: '/review-queue', summary: 'Pending review, oldest first (reviewers: everyone\'s; users: their own)',
+    request: { query: z.object({ limit: limitParam(), cursor: cursorParam() }) },
+    responses: { 200: jsonResponse(page(Conversation), 'a page of the queue'), ...errorResponses },
+  }),
   listExports: createRoute({
     method: 'get', path: '/exports', summary: "The caller's exports, newest first",
     request: { query: z.object({ limit: limitParam(), cursor: cursorParam() }) },
@@ -89,6 +94,13 @@ export function createConversationsApp(deps: FunctionDeps) {
     const { limit, cursor, ...filter } = c.req.valid('query');
     return c.json(await callRpc<{ items: Conversation[]; next_cursor: string | null }>(c, db, 'conversations_list', {
       p_filter: filter, p_limit: limit, p_cursor: cursor,
+    }), 200);
+  });
+
+  app.openapi(routes.reviewQueue, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await callRpc<{ items: Conversation[]; next_cursor: string | null }>(c, db, 'conversations_review_queue', {
+      p_limit: q.limit, p_cursor: q.cursor,
     }), 200);
   });
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Caller, Db } from '../_shared/db/port.ts';
 import { type ExportRow, fileWriter, type Format, type Shape } from './export_formats.ts';
 
-export const EXPORT_PAGE_SIZE = 500;
+export const EXPORT_PAGE_SIZE = 1000;
 
 export interface ExportStart {
   id: string;

@@ -247,7 +247,8 @@ create index if not exists conversations_emotion_idx on public.conversations (em
 create index if not exists conversations_topic_idx on public.conversations (topic);
 create index if not exists conversations_quality_idx on public.conversations (quality_score);
 create index if not exists conversations_flagged_idx on public.conversations (created_at desc, id desc) where is_flagged;
-create index if not exists conversations_review_queue_idx on public.conversations (quality_score desc, created_at, id) where status = 'pending_review';
+-- The review queue: pending conversations, oldest first (conversations_review_queue).
+create index if not exists conversations_review_queue_idx on public.conversations (created_at, id) where status = 'pending_review';
 create index if not exists conversations_created_by_idx on public.conversations (created_by, created_at desc, id desc);
 create index if not exists conversations_template_idx on public.conversations (template_id);
 create index if not exists conversations_scenario_idx on public.conversations (scenario_id);
@@ -347,6 +348,16 @@ create table if not exists public.export_logs (
 );
 create index if not exists export_logs_user_idx on public.export_logs (user_id, created_at desc, id desc);
 create index if not exists export_logs_status_idx on public.export_logs (status);
+
+-- The ids of a running export, one row per conversation as its page goes out:
+-- appending to export_logs.conversation_ids page by page would rewrite the
+-- whole array each time (quadratic). At the end they move into that column.
+create table if not exists public.export_log_items (
+  export_id uuid not null references public.export_logs (id) on delete cascade,
+  position integer not null,
+  conversation_id uuid not null,
+  primary key (export_id, position)
+);
 
 -- ---------------------------------------------------------------------------
 -- Quality. The breakdown is a pure function of the metrics, the turns, the
@@ -752,6 +763,12 @@ create policy generation_logs_select on public.generation_logs for select to aut
   using ((select private.is_reviewer()) or created_by = (select auth.uid())
          or exists (select 1 from public.conversations c where c.id = generation_logs.conversation_id and c.created_by = (select auth.uid())));
 
+alter table public.export_log_items enable row level security;
+drop policy if exists export_log_items_own on public.export_log_items;
+create policy export_log_items_own on public.export_log_items for all to authenticated
+  using (exists (select 1 from public.export_logs l where l.id = export_log_items.export_id and l.user_id = (select auth.uid())))
+  with check (exists (select 1 from public.export_logs l where l.id = export_log_items.export_id and l.user_id = (select auth.uid())));
+
 drop policy if exists export_logs_select on public.export_logs;
 create policy export_logs_select on public.export_logs for select to authenticated
   using (user_id = (select auth.uid()) or (select private.is_reviewer()));
@@ -761,13 +778,13 @@ create policy export_logs_write_own on public.export_logs for all to authenticat
 
 revoke all on table public.user_profiles, public.documents, public.chunks, public.quality_rubric, public.conversation_settings,
   public.conversation_templates, public.scenarios, public.edge_cases, public.conversations, public.conversation_turns,
-  public.batch_jobs, public.generation_logs, public.export_logs from anon, authenticated;
+  public.batch_jobs, public.generation_logs, public.export_logs, public.export_log_items from anon, authenticated;
 grant select on table public.user_profiles, public.documents, public.chunks, public.quality_rubric, public.conversation_settings,
   public.conversation_templates, public.scenarios, public.edge_cases, public.conversations, public.conversation_turns,
-  public.batch_jobs, public.generation_logs, public.export_logs to authenticated;
+  public.batch_jobs, public.generation_logs, public.export_logs, public.export_log_items to authenticated;
 grant insert (id, display_name) , update (display_name) on table public.user_profiles to authenticated;
 grant insert, update, delete on table public.documents, public.chunks, public.conversation_templates, public.scenarios,
-  public.edge_cases, public.batch_jobs, public.export_logs to authenticated;
+  public.edge_cases, public.batch_jobs, public.export_logs, public.export_log_items to authenticated;
 grant update (quality_threshold) on table public.conversation_settings to authenticated;
 -- Scores, flags, counts, approvals and the search text are the database's.
 grant insert (id, conversation_id, document_id, chunk_id, template_id, scenario_id, edge_case_id, parent_id, parent_type, title,
@@ -782,7 +799,7 @@ grant insert (id, conversation_id, turn_number, role, content, token_count), upd
   on table public.conversation_turns to authenticated;
 grant all on table public.user_profiles, public.documents, public.chunks, public.quality_rubric, public.conversation_settings,
   public.conversation_templates, public.scenarios, public.edge_cases, public.conversations, public.conversation_turns,
-  public.batch_jobs, public.generation_logs, public.export_logs to service_role;
+  public.batch_jobs, public.generation_logs, public.export_logs, public.export_log_items to service_role;
 
 -- ---------------------------------------------------------------------------
 -- Operations. Security invoker: RLS applies as the caller (own rows, reviewers all).
@@ -883,7 +900,7 @@ declare
   v_where text[] := array['true'];
   v_unknown text[];
 begin
-  if p_filter is null then
+  if p_filter is null or jsonb_typeof(p_filter) = 'null' then
     return 'true';
   end if;
   if jsonb_typeof(p_filter) <> 'object' then
@@ -945,6 +962,38 @@ begin
     case when v_cursor is null then '' else 'and (c.created_at, c.id) < ($2, $3)' end)
   into v_items, v_count, v_last
   using p_filter, (v_cursor ->> 't')::timestamptz, (v_cursor ->> 'i')::uuid, p_limit;
+  return jsonb_build_object('items', v_items,
+    'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
+end
+$$;
+
+-- What waits for review, oldest first (first in, first reviewed): reviewers
+-- see every pending conversation, users their own. Served by the partial index.
+create or replace function public.conversations_review_queue(p_limit integer default 50, p_cursor text default null) returns jsonb
+language plpgsql stable
+set search_path = ''
+set timezone = 'UTC'
+as $$
+declare
+  v_cursor jsonb;
+  v_items jsonb;
+  v_count integer;
+  v_last jsonb;
+begin
+  if p_limit is null or p_limit not between 1 and 1000 then
+    raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
+  end if;
+  if p_cursor is not null then
+    v_cursor := private.cursor_decode(p_cursor);
+  end if;
+  select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at, p.id), '[]'::jsonb), count(*),
+         (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at desc, p.id desc))[1]
+    into v_items, v_count, v_last
+    from (select c.* from public.conversations c
+           where c.status = 'pending_review'
+             and (c.created_at, c.id) > (coalesce((v_cursor ->> 't')::timestamptz, '-infinity'),
+                                         coalesce((v_cursor ->> 'i')::uuid, '00000000-0000-0000-0000-000000000000'))
+           order by c.created_at, c.id limit p_limit) p;
   return jsonb_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
@@ -1037,6 +1086,9 @@ declare
   j public.batch_jobs;
   v_counts jsonb;
 begin
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception using errcode = '22023', message = 'limit must be between 1 and 10000';
+  end if;
   select * into j from public.batch_jobs where id = p_job_id and job_type = 'validation' and name = 'rescore';
   if not found then
     raise exception using errcode = 'PT404', message = format('rescore job %s not found', p_job_id);
@@ -1123,8 +1175,15 @@ begin
 end
 $$;
 
+-- One page of an export, with only what the file needs: raw files carry
+-- the stored conversation and turns; csv, markdown and metadata the summary
+-- fields; openai and sharegpt records without metadata just the messages.
+-- Built as json text, not jsonb: nothing reads it back in SQL, and jsonb's
+-- binary form costs twice the time to build. Each conversation's turns come
+-- from the (conversation_id, turn_number) index, already in order. The page's
+-- ids go to export_log_items.
 create or replace function public.conversations_export_page(p_export_id uuid, p_cursor jsonb default null, p_limit integer default 500)
-returns jsonb
+returns json
 language plpgsql
 set search_path = ''
 set timezone = 'UTC'
@@ -1132,25 +1191,52 @@ set jit = off
 as $$
 declare
   e public.export_logs;
-  v_rows jsonb;
+  v_detail text;
+  v_conversation text;
+  v_turn text;
+  v_rows json;
 begin
+  if p_limit is null or p_limit not between 1 and 5000 then
+    raise exception using errcode = '22023', message = 'limit must be between 1 and 5000';
+  end if;
   select * into e from public.export_logs where id = p_export_id and status = 'running';
   if not found then
     raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
   end if;
+  v_detail := case when e.shape = 'raw' then 'full'
+                   when e.format in ('csv', 'markdown') or e.include_metadata then 'summary'
+                   else 'messages' end;
+  v_conversation := case v_detail
+    when 'full' then 'private.conversation_json(p)::json'
+    when 'summary' then 'json_build_object(''id'', p.id, ''conversation_id'', p.conversation_id, ''title'', p.title,
+      ''persona'', p.persona, ''emotion'', p.emotion, ''topic'', p.topic, ''intent'', p.intent, ''tone'', p.tone, ''tier'', p.tier,
+      ''category'', p.category, ''status'', p.status, ''quality_score'', p.quality_score, ''is_flagged'', p.is_flagged,
+      ''flag_reason'', p.flag_reason, ''template_id'', p.template_id, ''created_at'', p.created_at, ''parameters'', p.parameters,
+      ''quality_metrics'', p.quality_metrics)'
+    else 'json_build_object(''id'', p.id, ''created_at'', p.created_at)' end;
+  v_turn := case v_detail
+    when 'full' then 'json_build_object(''turn_number'', t.turn_number, ''role'', t.role, ''content'', t.content,
+      ''token_count'', t.token_count, ''char_count'', t.char_count)'
+    when 'summary' then 'json_build_object(''turn_number'', t.turn_number, ''role'', t.role, ''content'', t.content, ''token_count'', t.token_count)'
+    else 'json_build_object(''role'', t.role, ''content'', t.content)' end;
   execute format(
-    'select coalesce(jsonb_agg(jsonb_build_object(
-              ''conversation'', private.conversation_json(p), ''turns'', private.conversation_turns_json(p.id),
-              ''system_prompt'', (select t.system_prompt from public.conversation_templates t where t.id = p.template_id))
-            order by p.created_at, p.id), ''[]''::jsonb)
-       from (select c.* from public.conversations c where %s %s order by c.created_at, c.id limit $4) p',
+    'with page as (select c.* from public.conversations c where %s %s order by c.created_at, c.id limit $4),
+          items as (insert into public.export_log_items (export_id, position, conversation_id)
+                     select $5, $6 + row_number() over (order by page.created_at, page.id), page.id from page returning 1),
+          logged as (update public.export_logs l set conversation_count = l.conversation_count + (select count(*) from items)
+                      where l.id = $5 returning 1)
+     select coalesce(json_agg(json_build_object(''conversation'', %s, ''turns'', coalesce(tt.turns, ''[]''::json),
+                                                ''system_prompt'', tpl.system_prompt)
+                              order by p.created_at, p.id), ''[]''::json)
+       from page p
+            left join lateral (select json_agg(%s order by t.turn_number) as turns
+                                 from public.conversation_turns t where t.conversation_id = p.id) tt on true
+            left join public.conversation_templates tpl on tpl.id = p.template_id
+      where (select count(*) from logged) >= 0',
     private.conversation_filter_sql(e.filters),
-    case when p_cursor is null then '' else 'and (c.created_at, c.id) > ($2, $3)' end)
-  into v_rows using e.filters, (p_cursor ->> 't')::timestamptz, (p_cursor ->> 'i')::uuid, p_limit;
-  update public.export_logs set
-    conversation_ids = conversation_ids || array(select (r -> 'conversation' ->> 'id')::uuid from jsonb_array_elements(v_rows) r),
-    conversation_count = conversation_count + jsonb_array_length(v_rows)
-  where id = p_export_id;
+    case when p_cursor is null then '' else 'and (c.created_at, c.id) > ($2, $3)' end,
+    v_conversation, v_turn)
+  into v_rows using e.filters, (p_cursor ->> 't')::timestamptz, (p_cursor ->> 'i')::uuid, p_limit, p_export_id, e.conversation_count;
   return v_rows;
 end
 $$;
@@ -1166,12 +1252,15 @@ declare
   e public.export_logs;
 begin
   update public.export_logs set status = case when p_error is null then 'completed' else 'failed' end,
-         file_size_bytes = p_bytes, checksum_sha256 = p_sha256, error_message = left(p_error, 2000), completed_at = now()
+         file_size_bytes = p_bytes, checksum_sha256 = p_sha256, error_message = left(p_error, 2000), completed_at = now(),
+         conversation_ids = (select coalesce(array_agg(i.conversation_id order by i.position), '{}')
+                               from public.export_log_items i where i.export_id = p_export_id)
    where id = p_export_id and status = 'running'
   returning * into e;
   if not found then
     raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
   end if;
+  delete from public.export_log_items where export_id = p_export_id;
   return to_jsonb(e) - 'conversation_ids';
 end
 $$;
@@ -1256,7 +1345,7 @@ declare
     private.apply_quality(public.conversations, jsonb), private.conversation_status_allowed(text, text),
     private.conversation_json(public.conversations), private.conversation_turns_json(uuid), private.conversation_visible(text),
     private.conversation_filter_sql(jsonb), public.conversations_create(jsonb, jsonb), public.conversations_get(text),
-    public.conversations_list(jsonb, integer, text), public.conversations_review(text, text, text), public.conversations_score(text),
+    public.conversations_list(jsonb, integer, text), public.conversations_review_queue(integer, text), public.conversations_review(text, text, text), public.conversations_score(text),
     public.conversations_rescore_start(numeric, jsonb), public.conversations_rescore_chunk(uuid, uuid, integer),
     public.conversations_finish_job(uuid, text), public.conversations_get_batch_job(uuid),
     public.conversations_export_start(text, text, jsonb, boolean, text), public.conversations_export_page(uuid, jsonb, integer),
