@@ -1,6 +1,6 @@
-// An export as a streamed file: one page of conversations is fetched only
-// when the client has taken the previous one (a pull stream), so memory stays
-// flat however large the export. The bytes and their sha256 are counted on
+// An export as a streamed file: pages of conversations are fetched as the
+// client reads (a pull stream, one page prefetched), so memory stays flat
+// however large the export. The bytes and their sha256 are counted on
 // the way out, and the export log row records the outcome: completed, or
 // failed with the reason (the client went away, the database failed).
 import { createHash } from 'node:crypto';
@@ -41,20 +41,33 @@ export function exportResponse(db: Db, caller: Caller, log: ExportStart, pageSiz
     }, caller);
   };
 
+  // One page ahead: while the client reads and we format page N, the database
+  // builds page N+1. At most two pages are held, so memory stays flat.
+  const fetchPage = (after: typeof cursor) => {
+    const page = db.rpc<ExportRow[]>('conversations_export_page', {
+      p_export_id: log.id, p_cursor: after ?? undefined, p_limit: pageSize,
+    }, caller);
+    page.catch(() => {}); // awaited later; this only keeps an early failure from being "unhandled"
+    return page;
+  };
+  let next: Promise<ExportRow[]> | null = null;
+
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       emit(controller, writer.header);
     },
     async pull(controller) {
       try {
-        const rows = await db.rpc<ExportRow[]>('conversations_export_page', {
-          p_export_id: log.id, p_cursor: cursor ?? undefined, p_limit: pageSize,
-        }, caller);
+        const rows = await (next ?? fetchPage(cursor));
+        next = null;
+        if (rows.length === pageSize) {
+          const last = rows[rows.length - 1]!.conversation;
+          cursor = { t: last.created_at, i: last.id };
+          next = fetchPage(cursor);
+        }
         if (rows.length > 0) {
           emit(controller, writer.page(rows, first));
           first = false;
-          const last = rows[rows.length - 1]!.conversation;
-          cursor = { t: last.created_at, i: last.id };
         }
         if (rows.length < pageSize) {
           emit(controller, writer.footer);
@@ -63,11 +76,13 @@ export function exportResponse(db: Db, caller: Caller, log: ExportStart, pageSiz
         }
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
+        await next?.catch(() => {});
         await finish(`export stopped: ${reason}`).catch(() => {});
         controller.error(err);
       }
     },
     async cancel(reason) {
+      await next?.catch(() => {});
       await finish(`the client closed the connection${reason ? `: ${String(reason)}` : ''}`).catch(() => {});
     },
   }, { highWaterMark: 0 });

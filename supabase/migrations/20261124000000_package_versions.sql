@@ -431,6 +431,39 @@ grant update (name, status, config_snapshot, model_snapshot, dataset_snapshot, c
 grant all on table public.training_package_versions to service_role;
 
 -- ---------------------------------------------------------------------------
+-- Keyset paging helpers shared by the list functions from here on: a page
+-- size check and the (created_at, id) cursor {"t": ..., "i": ...}.
+
+create or replace function private.check_page_limit(p_limit integer, p_max integer default 1000) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+  if p_limit is null or p_limit not between 1 and p_max then
+    raise exception using errcode = '22023', message = format('limit must be between 1 and %s', p_max);
+  end if;
+end
+$$;
+
+create or replace function private.time_cursor_decode(p_cursor text) returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+  v jsonb;
+begin
+  if p_cursor is null then
+    return null;
+  end if;
+  v := private.cursor_decode(p_cursor);
+  if v ->> 't' is null or v ->> 'i' is null then
+    raise exception using errcode = '22023', message = 'invalid cursor';
+  end if;
+  return v;
+end
+$$;
+
+-- ---------------------------------------------------------------------------
 -- Operations. Security invoker: RLS applies as the caller, so another user's
 -- package or version is simply not found (404, its existence not revealed).
 
@@ -534,15 +567,8 @@ declare
   v_count integer;
   v_last jsonb;
 begin
-  if p_limit is null or p_limit not between 1 and 1000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
-  end if;
-  if p_cursor is not null then
-    v_cursor := private.cursor_decode(p_cursor);
-    if v_cursor ->> 't' is null or v_cursor ->> 'i' is null then
-      raise exception using errcode = '22023', message = 'invalid cursor';
-    end if;
-  end if;
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
   -- The caller's packages (the service role, with no user, sees all): newest first.
   with page as (
     select p from public.training_configs p
@@ -617,9 +643,7 @@ declare
   v_last integer;
 begin
   perform private.package_visible(p_package_id);
-  if p_limit is null or p_limit not between 1 and 1000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
-  end if;
+  perform private.check_page_limit(p_limit);
   if p_status is not null and p_status not in ('draft', 'published', 'archived') then
     raise exception using errcode = '22023', message = 'status must be draft, published or archived';
   end if;
@@ -921,6 +945,7 @@ end
 $$;
 
 revoke all on function
+  private.check_page_limit(integer, integer), private.time_cursor_decode(text),
   private.canonical_json(jsonb), private.snapshot_sha256(jsonb, jsonb, jsonb), private.set_updated_at_column(),
   private.package_version_before_insert(), private.package_version_before_update(),
   private.package_refresh_current_version(uuid), private.package_version_after_status_change(),
@@ -941,6 +966,7 @@ revoke all on function
   from public, anon;
 -- Trigger functions run as triggers only; the rest is what the operations call.
 grant execute on function
+  private.check_page_limit(integer, integer), private.time_cursor_decode(text),
   private.canonical_json(jsonb), private.snapshot_sha256(jsonb, jsonb, jsonb),
   private.package_json(public.training_configs), private.package_version_json(public.training_package_versions),
   private.package_visible(uuid), private.package_version_visible(uuid), private.package_version_lost_race(uuid, text),

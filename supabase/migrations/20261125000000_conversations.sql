@@ -943,15 +943,8 @@ declare
   v_count integer;
   v_last jsonb;
 begin
-  if p_limit is null or p_limit not between 1 and 1000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
-  end if;
-  if p_cursor is not null then
-    v_cursor := private.cursor_decode(p_cursor);
-    if v_cursor ->> 't' is null or v_cursor ->> 'i' is null then
-      raise exception using errcode = '22023', message = 'invalid cursor';
-    end if;
-  end if;
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
   execute format(
     'select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at desc, p.id desc), ''[]''::jsonb), count(*),
             (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at, p.id))[1]
@@ -980,12 +973,8 @@ declare
   v_count integer;
   v_last jsonb;
 begin
-  if p_limit is null or p_limit not between 1 and 1000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
-  end if;
-  if p_cursor is not null then
-    v_cursor := private.cursor_decode(p_cursor);
-  end if;
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
   select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at, p.id), '[]'::jsonb), count(*),
          (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at desc, p.id desc))[1]
     into v_items, v_count, v_last
@@ -1086,9 +1075,7 @@ declare
   j public.batch_jobs;
   v_counts jsonb;
 begin
-  if p_limit is null or p_limit not between 1 and 10000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 10000';
-  end if;
+  perform private.check_page_limit(p_limit, 10000);
   select * into j from public.batch_jobs where id = p_job_id and job_type = 'validation' and name = 'rescore';
   if not found then
     raise exception using errcode = 'PT404', message = format('rescore job %s not found', p_job_id);
@@ -1196,9 +1183,7 @@ declare
   v_turn text;
   v_rows json;
 begin
-  if p_limit is null or p_limit not between 1 and 5000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 5000';
-  end if;
+  perform private.check_page_limit(p_limit, 5000);
   select * into e from public.export_logs where id = p_export_id and status = 'running';
   if not found then
     raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
@@ -1276,12 +1261,8 @@ declare
   v_count integer;
   v_last jsonb;
 begin
-  if p_limit is null or p_limit not between 1 and 1000 then
-    raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
-  end if;
-  if p_cursor is not null then
-    v_cursor := private.cursor_decode(p_cursor);
-  end if;
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
   select coalesce(jsonb_agg(to_jsonb(p) - 'conversation_ids' order by p.created_at desc, p.id desc), '[]'::jsonb), count(*),
          (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at, p.id))[1]
     into v_items, v_count, v_last

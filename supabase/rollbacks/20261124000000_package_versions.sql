@@ -35,3 +35,5 @@ drop function if exists private.package_version_before_insert();
 drop function if exists private.set_updated_at_column();
 drop function if exists private.snapshot_sha256(jsonb, jsonb, jsonb);
 drop function if exists private.canonical_json(jsonb);
+drop function if exists private.time_cursor_decode(text);
+drop function if exists private.check_page_limit(integer, integer);
