@@ -261,6 +261,7 @@ create index if not exists conversations_reviewed_by_idx on public.conversations
 create index if not exists conversations_search_idx on public.conversations using gin (search_vector);
 create index if not exists conversations_quality_metrics_idx on public.conversations using gin (quality_metrics);
 create index if not exists conversations_parameters_idx on public.conversations using gin (parameters);
+create index if not exists conversations_metadata_idx on public.conversations using gin (metadata);
 
 create table if not exists public.conversation_turns (
   id uuid primary key default gen_random_uuid(),
@@ -348,6 +349,8 @@ create table if not exists public.export_logs (
 );
 create index if not exists export_logs_user_idx on public.export_logs (user_id, created_at desc, id desc);
 create index if not exists export_logs_status_idx on public.export_logs (status);
+-- "Which training files included this conversation?"
+create index if not exists export_logs_conversation_ids_idx on public.export_logs using gin (conversation_ids);
 
 -- The ids of a running export, one row per conversation as its page goes out:
 -- appending to export_logs.conversation_ids page by page would rewrite the
