@@ -5,7 +5,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
-import { defaultShape, fileWriter } from './export_formats.ts';
+import { defaultShape, fileWriter } from '../_shared/export/chat_formats.ts';
 import { type ExportStart, exportResponse } from './export_stream.ts';
 import {
   BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, ExportBody, ExportLog,

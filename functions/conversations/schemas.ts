@@ -4,12 +4,11 @@
 import { z } from '@hono/zod-openapi';
 import { JsonObject, shortText } from '../_shared/http/fields.ts';
 import { boolParam, cursorParam, limitParam, numberParam, timestampParam } from '../_shared/http/params.ts';
+import { EXPORT_FORMATS, EXPORT_SHAPES } from '../_shared/export/chat_formats.ts';
 
 export const CONVERSATION_STATUSES = ['draft', 'generated', 'pending_review', 'approved', 'rejected', 'needs_revision', 'archived'] as const;
 export const TIERS = ['template', 'scenario', 'edge_case'] as const;
 export const TURN_ROLES = ['user', 'assistant', 'system'] as const;
-export const EXPORT_FORMATS = ['jsonl', 'json', 'csv', 'markdown'] as const;
-export const EXPORT_SHAPES = ['openai', 'sharegpt', 'raw'] as const;
 export const REVIEW_ACTIONS = ['approve', 'reject', 'request_changes'] as const;
 
 const Uuid = z.uuid({ message: 'must be a uuid' });

@@ -1,20 +1,29 @@
-// Export file formats, as pure functions from a page of rows to text. The
-// streaming, the hash and the export log live in export_stream.ts.
+// Chat export file formats, as pure functions from a page of rows to text,
+// shared by the conversations and training-examples exports. The streaming
+// and the hash live in paged_stream.ts.
 //   jsonl + openai:   {"messages": [{"role", "content"}...]} per line (OpenAI fine-tuning, TRL SFTTrainer)
 //   jsonl + sharegpt: {"conversations": [{"from": "system"|"human"|"gpt", "value"}]} (Axolotl, LLaMA-Factory)
 //   jsonl + raw / json: the stored conversation with its turns
 //   csv: RFC 4180, one row per turn; markdown: one section per conversation, for a reviewer.
-import type { Conversation, ExportBody, TurnOut } from './schemas.ts';
+export const EXPORT_FORMATS = ['jsonl', 'json', 'csv', 'markdown'] as const;
+export const EXPORT_SHAPES = ['openai', 'sharegpt', 'raw'] as const;
+export type Format = typeof EXPORT_FORMATS[number];
+export type Shape = typeof EXPORT_SHAPES[number];
 
-export interface ExportRow {
-  conversation: Conversation;
-  turns: TurnOut[];
-  /** The template's system prompt, when the conversation has a template that has one. */
-  system_prompt: string | null;
+export interface ChatTurn {
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  turn_number?: number;
+  token_count?: number | null;
 }
 
-export type Format = ExportBody['format'];
-export type Shape = NonNullable<ExportBody['shape']>;
+/** One record of a chat export: the conversation's fields, its turns, a system prompt from elsewhere. */
+export interface ExportRow {
+  conversation: { id: string; created_at: string; [field: string]: unknown };
+  turns: ChatTurn[];
+  /** A system prompt to put first unless the turns have their own (e.g. the template's). */
+  system_prompt: string | null;
+}
 
 export interface FileWriter {
   header: string;
@@ -32,8 +41,8 @@ export function defaultShape(format: Format): Shape {
 const METADATA_FIELDS = ['id', 'conversation_id', 'title', 'persona', 'emotion', 'topic', 'intent', 'tone', 'tier', 'category',
   'status', 'quality_score', 'template_id', 'created_at'] as const;
 
-function metadata(c: Conversation): Record<string, unknown> {
-  return Object.fromEntries(METADATA_FIELDS.map((k) => [k, (c as Record<string, unknown>)[k] ?? null]));
+function metadata(c: ExportRow['conversation']): Record<string, unknown> {
+  return Object.fromEntries(METADATA_FIELDS.map((k) => [k, c[k] ?? null]));
 }
 
 /** The turns as chat messages, the template's system prompt first unless the conversation has its own. */
@@ -58,13 +67,13 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-const CSV_COLUMNS = ['conversation_id', 'title', 'persona', 'emotion', 'topic', 'tier', 'status', 'quality_score',
-  'turn_number', 'role', 'content', 'token_count'] as const;
+const CONVERSATION_COLUMNS = ['conversation_id', 'title', 'persona', 'emotion', 'topic', 'tier', 'status', 'quality_score'] as const;
+const CSV_COLUMNS = [...CONVERSATION_COLUMNS, 'turn_number', 'role', 'content', 'token_count'] as const;
 
 function csvRows(row: ExportRow, includeMetadata: boolean): string {
-  const c = row.conversation as Record<string, unknown>;
+  const c = row.conversation;
   return row.turns.map((t) => {
-    const fields = CSV_COLUMNS.map((k) => csvField(k in t ? (t as Record<string, unknown>)[k] : c[k]));
+    const fields = [...CONVERSATION_COLUMNS.map((k) => c[k]), t.turn_number, t.role, t.content, t.token_count].map(csvField);
     if (includeMetadata) fields.push(csvField(c.parameters ?? {}), csvField(c.quality_metrics ?? {}));
     return `${fields.join(',')}\r\n`;
   }).join('');
@@ -74,14 +83,15 @@ const ROLE_LABEL: Record<string, string> = { user: 'User', assistant: 'Assistant
 
 function markdownSection(row: ExportRow, includeMetadata: boolean): string {
   const c = row.conversation;
-  const facts = [
-    ['conversation', `\`${c.conversation_id}\``], ['persona', c.persona], ['emotion', c.emotion], ['topic', c.topic],
+  const pairs: [string, unknown][] = [
+    ['conversation', `\`${String(c.conversation_id)}\``], ['persona', c.persona], ['emotion', c.emotion], ['topic', c.topic],
     ['tier', c.tier], ['status', c.status], ['quality', c.quality_score],
-  ].filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `- **${k}**: ${v}`);
-  if (includeMetadata && c.is_flagged) facts.push(`- **flagged**: ${c.flag_reason ?? 'yes'}`);
+  ];
+  const facts = pairs.filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `- **${k}**: ${String(v)}`);
+  if (includeMetadata && c.is_flagged) facts.push(`- **flagged**: ${String(c.flag_reason ?? 'yes')}`);
   const system = !row.turns.some((t) => t.role === 'system') && row.system_prompt ? [`> **System:** ${row.system_prompt}`] : [];
   const turns = row.turns.map((t) => `**${ROLE_LABEL[t.role]}:** ${t.content}`);
-  return `## ${c.title || c.conversation_id}\n\n${facts.join('\n')}\n\n${[...system, ...turns].join('\n\n')}\n\n---\n\n`;
+  return `## ${String(c.title || c.conversation_id)}\n\n${facts.join('\n')}\n\n${[...system, ...turns].join('\n\n')}\n\n---\n\n`;
 }
 
 export function fileWriter(format: Format, shape: Shape, includeMetadata: boolean): FileWriter {

@@ -1,0 +1,23 @@
+-- Inverse of 20261126000000_training_examples.sql.
+drop function if exists public.training_export_page(jsonb, integer);
+drop function if exists public.training_stats(text);
+drop function if exists public.training_few_shot(text, text, integer, text);
+drop function if exists public.training_examples_list(jsonb, integer, text);
+drop function if exists public.training_clear_annotation(text);
+drop function if exists public.training_annotate(text, boolean, boolean, numeric, text, text[]);
+drop function if exists public.training_logs_ingest(jsonb);
+drop function if exists private.training_example_json(text);
+drop function if exists private.training_example_must_exist(text);
+drop view if exists public.training_stats_by_cascade;
+drop view if exists public.training_examples_with_annotations;
+drop table if exists public.training_annotation_history;
+drop table if exists public.training_annotations;
+drop table if exists public.training_examples;
+drop table if exists public.unified_logs;
+drop function if exists private.training_annotations_audit();
+drop function if exists private.training_annotations_stamp();
+drop function if exists private.extract_training_examples();
+drop function if exists private.response_output(jsonb);
+drop function if exists private.request_system_prompt(jsonb);
+drop function if exists private.request_user_input(jsonb);
+drop function if exists private.content_text(jsonb);
