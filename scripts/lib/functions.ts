@@ -3,6 +3,7 @@ import type { FunctionDeps } from '../../functions/_shared/http/app.ts';
 import { createConversationsApp } from '../../functions/conversations/app.ts';
 import { createPackagesApp } from '../../functions/packages/app.ts';
 import { createRunsApp } from '../../functions/runs/app.ts';
+import { createTrainingExamplesApp } from '../../functions/training-examples/app.ts';
 import { createWandbWebhookApp, type WandbWebhookOptions } from '../../functions/wandb-webhook/app.ts';
 
 type FunctionApp = { fetch: (request: Request) => Response | Promise<Response> };
@@ -15,4 +16,5 @@ export const FUNCTIONS: Record<string, (deps: GatewayDeps) => FunctionApp> = {
   'wandb-webhook': createWandbWebhookApp,
   packages: createPackagesApp,
   conversations: createConversationsApp,
+  'training-examples': createTrainingExamplesApp,
 };

@@ -313,6 +313,16 @@ set search_path = ''
 set timezone = 'UTC'
 as $$ select to_jsonb(v) from public.training_examples_with_annotations v where v.trace_id = p_trace_id $$;
 
+create or replace function public.training_example_get(p_trace_id text) returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+  perform private.training_example_must_exist(p_trace_id);
+  return private.training_example_json(p_trace_id);
+end
+$$;
+
 -- Writing an annotation replaces the one there (the latest wins); the
 -- history keeps every version.
 create or replace function public.training_annotate(
@@ -431,7 +441,8 @@ as $$
 $$;
 
 -- One page of trainable examples for the JSONL export, oldest first.
-create or replace function public.training_export_page(p_cursor jsonb default null, p_limit integer default 1000) returns json
+create or replace function public.training_export_page(p_cursor jsonb default null, p_limit integer default 1000, p_cascade_id text default null)
+returns json
 language plpgsql stable
 set search_path = ''
 set timezone = 'UTC'
@@ -449,6 +460,7 @@ begin
     into v_rows
     from (select e.* from public.training_examples e
            where exists (select 1 from public.training_annotations a where a.trace_id = e.trace_id and a.trainable)
+             and (p_cascade_id is null or e.cascade_id = p_cascade_id)
              and (e.created_at, e.trace_id) > (coalesce((p_cursor ->> 't')::timestamptz, '-infinity'), coalesce(p_cursor ->> 'i', ''))
            order by e.created_at, e.trace_id limit p_limit) e
     join public.training_annotations a on a.trace_id = e.trace_id;
@@ -460,9 +472,9 @@ do $$
 declare
   fns text := 'private.content_text(jsonb), private.request_user_input(jsonb), private.request_system_prompt(jsonb),
     private.response_output(jsonb), private.training_example_must_exist(text), private.training_example_json(text),
-    public.training_logs_ingest(jsonb), public.training_annotate(text, boolean, boolean, numeric, text, text[]),
+    public.training_logs_ingest(jsonb), public.training_example_get(text), public.training_annotate(text, boolean, boolean, numeric, text, text[]),
     public.training_clear_annotation(text), public.training_examples_list(jsonb, integer, text),
-    public.training_few_shot(text, text, integer, text), public.training_stats(text), public.training_export_page(jsonb, integer)';
+    public.training_few_shot(text, text, integer, text), public.training_stats(text), public.training_export_page(jsonb, integer, text)';
 begin
   execute format('revoke all on function %s from public, anon', fns);
   execute format('grant execute on function %s to authenticated, service_role', fns);

@@ -1,9 +1,10 @@
 -- Inverse of 20261126000000_training_examples.sql.
-drop function if exists public.training_export_page(jsonb, integer);
+drop function if exists public.training_export_page(jsonb, integer, text);
 drop function if exists public.training_stats(text);
 drop function if exists public.training_few_shot(text, text, integer, text);
 drop function if exists public.training_examples_list(jsonb, integer, text);
 drop function if exists public.training_clear_annotation(text);
+drop function if exists public.training_example_get(text);
 drop function if exists public.training_annotate(text, boolean, boolean, numeric, text, text[]);
 drop function if exists public.training_logs_ingest(jsonb);
 drop function if exists private.training_example_json(text);

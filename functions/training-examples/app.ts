@@ -1,0 +1,139 @@
+// Function `training-examples`: trace-log ingestion (examples are extracted
+// by the database as logs arrive), trainable annotations, lists, few-shot
+// retrieval, stats, and the JSONL export of trainable examples.
+import { createRoute, z } from '@hono/zod-openapi';
+import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
+import { page } from '../_shared/http/params.ts';
+import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
+import { fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
+import {
+  AnnotationBody, Example, ExportQuery, FewShot, FewShotQuery, IngestResult, ListQuery, LogBatch, type LogEvent, Stats, TraceId,
+} from './schemas.ts';
+
+const TraceParams = z.object({ trace_id: TraceId });
+const EXPORT_PAGE_SIZE = 1000;
+const KNOWN_FIELDS = new Set(['id', 'trace_id', 'parent_id', 'session_id', 'cascade_id', 'cell_name', 'node_type', 'model', 'role',
+  'request', 'response', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'duration_ms', 'created_at', 'metadata']);
+
+/** The event as stored: fields the table has as columns, everything else in metadata. */
+function storedEvent(event: LogEvent): Record<string, unknown> {
+  const known: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(event)) (KNOWN_FIELDS.has(k) ? known : rest)[k] = v;
+  return { ...known, metadata: { ...rest, ...event.metadata } };
+}
+
+interface ExportedExample {
+  trace_id: string; created_at: string; cascade_id: string | null; cell_name: string | null; model: string | null;
+  system_prompt: string | null; user_input: string; assistant_output: string;
+}
+
+const routes = {
+  ingest: createRoute({
+    method: 'post', path: '/logs', summary: 'Ingest up to 1,000 log events in one transaction (service role); replays ignored',
+    request: { body: jsonBody(LogBatch) },
+    responses: { 200: jsonResponse(IngestResult, 'how many were new'), ...errorResponses },
+  }),
+  list: createRoute({
+    method: 'get', path: '/', summary: 'Examples with their annotations, newest first, filtered, keyset paged',
+    request: { query: ListQuery },
+    responses: { 200: jsonResponse(page(Example), 'a page'), ...errorResponses },
+  }),
+  fewShot: createRoute({
+    method: 'get', path: '/few-shot', summary: 'The k best trainable examples for a prompt, in the order to inject them',
+    request: { query: FewShotQuery },
+    responses: { 200: jsonResponse(FewShot, 'the examples and how many were available'), ...errorResponses },
+  }),
+  stats: createRoute({
+    method: 'get', path: '/stats', summary: 'Per cascade and cell: examples, trainable, verified, mean confidence, latest',
+    request: { query: z.object({ cascade_id: z.string().min(1).max(200).optional() }) },
+    responses: { 200: jsonResponse(Stats, 'the stats view'), ...errorResponses },
+  }),
+  export: createRoute({
+    method: 'get', path: '/export', summary: 'Trainable examples as streamed JSONL (openai or sharegpt records)',
+    request: { query: ExportQuery },
+    responses: { 200: { description: 'the JSONL file, streamed' }, ...errorResponses },
+  }),
+  get: createRoute({
+    method: 'get', path: '/{trace_id}', summary: 'One example with its annotation',
+    request: { params: TraceParams },
+    responses: { 200: jsonResponse(Example, 'the example'), ...errorResponses },
+  }),
+  annotate: createRoute({
+    method: 'put', path: '/{trace_id}/annotation', summary: 'Write the annotation (replaces the one there; history kept)',
+    request: { params: TraceParams, body: jsonBody(AnnotationBody) },
+    responses: { 200: jsonResponse(Example, 'the example with its annotation'), ...errorResponses },
+  }),
+  clear: createRoute({
+    method: 'delete', path: '/{trace_id}/annotation', summary: 'Clear the annotation (history kept)',
+    request: { params: TraceParams },
+    responses: { 200: jsonResponse(Example.extend({ cleared: z.boolean() }), 'the example, unannotated'), ...errorResponses },
+  }),
+};
+
+export function createTrainingExamplesApp(deps: FunctionDeps) {
+  const app = createFunctionApp('training-examples', deps, { auth: 'jwt', title: 'Training registry: training examples' });
+  const { db } = deps;
+
+  app.openapi(routes.ingest, async (c) =>
+    c.json(await callRpc<IngestResult>(c, db, 'training_logs_ingest', { p_events: c.req.valid('json').items.map(storedEvent) }), 200));
+
+  app.openapi(routes.list, async (c) => {
+    const { limit, cursor, ...filter } = c.req.valid('query');
+    return c.json(await callRpc<{ items: Example[]; next_cursor: string | null }>(c, db, 'training_examples_list', {
+      p_filter: filter, p_limit: limit, p_cursor: cursor,
+    }), 200);
+  });
+
+  app.openapi(routes.fewShot, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await callRpc<FewShot>(c, db, 'training_few_shot', {
+      p_cascade_id: q.cascade_id, p_cell_name: q.cell_name, p_k: q.k, p_query: q.query,
+    }), 200);
+  });
+
+  app.openapi(routes.stats, async (c) =>
+    c.json(await callRpc<Stats>(c, db, 'training_stats', { p_cascade_id: c.req.valid('query').cascade_id }), 200));
+
+  app.openapi(routes.export, (c) => {
+    const q = c.req.valid('query');
+    const shape = q.format ?? 'openai';
+    const writer = fileWriter('jsonl', shape, false);
+    const caller = c.get('caller');
+    const toRow = (e: ExportedExample): ExportRow => ({
+      conversation: { id: e.trace_id, created_at: e.created_at },
+      turns: [{ role: 'user', content: e.user_input }, { role: 'assistant', content: e.assistant_output }],
+      system_prompt: e.system_prompt,
+    });
+    const stream = pagedFileStream<ExportedExample>({
+      pageSize: EXPORT_PAGE_SIZE,
+      fetchPage: (after, limit) => db.rpc<ExportedExample[]>('training_export_page', {
+        p_cursor: after ?? undefined, p_limit: limit, p_cascade_id: q.cascade_id,
+      }, caller),
+      cursorAfter: (e) => ({ t: e.created_at, i: e.trace_id }),
+      header: writer.header,
+      renderPage: (rows, first) => writer.page(rows.map(toRow), first),
+      footer: writer.footer,
+      onEnd: async () => {},
+    });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+    return new Response(stream, { status: 200, headers: fileHeaders(writer.contentType, `training-examples-${stamp}-${shape}.jsonl`) }) as never;
+  });
+
+  app.openapi(routes.get, async (c) =>
+    c.json(await callRpc<Example>(c, db, 'training_example_get', { p_trace_id: c.req.valid('param').trace_id }), 200));
+
+  app.openapi(routes.annotate, async (c) => {
+    const b = c.req.valid('json');
+    return c.json(await callRpc<Example>(c, db, 'training_annotate', {
+      p_trace_id: c.req.valid('param').trace_id, p_trainable: b.trainable, p_verified: b.verified,
+      p_confidence: b.confidence, p_notes: b.notes, p_tags: b.tags,
+    }), 200);
+  });
+
+  app.openapi(routes.clear, async (c) =>
+    c.json(await callRpc<Example & { cleared: boolean }>(c, db, 'training_clear_annotation', { p_trace_id: c.req.valid('param').trace_id }), 200));
+
+  return app;
+}

@@ -1,0 +1,101 @@
+// Request and response schemas of the training-examples function.
+import { z } from '@hono/zod-openapi';
+import { JsonObject, shortText } from '../_shared/http/fields.ts';
+import { boolParam, cursorParam, intParam, limitParam, numberParam, timestampParam } from '../_shared/http/params.ts';
+
+export const MAX_BATCH = 1000;
+const count = z.number().int().min(0).max(2_147_483_647);
+
+/** One logged event of a cascade run. Fields not listed here are kept in its metadata. */
+export const LogEvent = z.looseObject({
+  id: shortText(200).openapi({ description: 'the event id: a replay of the same id is ignored' }),
+  trace_id: shortText(200),
+  parent_id: shortText(200).optional(),
+  session_id: shortText(200).optional(),
+  cascade_id: shortText(200).optional(),
+  cell_name: shortText(200).optional(),
+  node_type: shortText(100).optional().openapi({ description: 'llm_call (default), tool_call, error, ...' }),
+  model: shortText(200).optional(),
+  role: shortText(100).optional(),
+  request: z.unknown().optional().openapi({ description: 'the request as sent: {"messages": [...]}, {"prompt": ...} or a string' }),
+  response: z.unknown().optional().openapi({ description: 'the response: OpenAI choices, Anthropic content blocks, or a string' }),
+  prompt_tokens: count.optional(),
+  completion_tokens: count.optional(),
+  total_tokens: count.optional(),
+  cost_usd: z.number().min(0).max(999_999).optional(),
+  duration_ms: count.optional(),
+  created_at: z.iso.datetime({ offset: true }).optional(),
+  metadata: JsonObject.optional(),
+}).openapi('LogEvent');
+export type LogEvent = z.infer<typeof LogEvent>;
+
+export const LogBatch = z.strictObject({
+  items: z.array(LogEvent).min(1, 'send at least one event').max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`),
+}).openapi('LogBatch');
+
+export const IngestResult = z.object({
+  received: z.number().int(), inserted: z.number().int(), duplicates: z.number().int(),
+}).openapi('IngestResult');
+export type IngestResult = z.infer<typeof IngestResult>;
+
+export const AnnotationBody = z.strictObject({
+  trainable: z.boolean(),
+  verified: z.boolean().optional(),
+  confidence: z.number().min(0).max(1).optional(),
+  notes: z.string().max(10_000).optional(),
+  tags: z.array(shortText(100)).max(50).optional(),
+}).openapi('Annotation');
+
+export const TraceId = shortText(200).openapi({ param: { name: 'trace_id', in: 'path' }, example: 'trace-7f3a' });
+
+export const ListQuery = z.object({
+  cascade_id: shortText(200).optional(),
+  cell_name: shortText(200).optional(),
+  model: shortText(200).optional(),
+  trainable: boolParam().optional(),
+  verified: boolParam().optional(),
+  min_confidence: numberParam(0).pipe(z.number().max(1)).optional(),
+  tag: shortText(100).optional(),
+  q: z.string().min(1).max(500).optional().openapi({ description: 'full text over input and output (web-search syntax)' }),
+  created_after: timestampParam().optional(),
+  created_before: timestampParam().optional(),
+  limit: limitParam(),
+  cursor: cursorParam(),
+});
+
+export const FewShotQuery = z.object({
+  cascade_id: shortText(200).optional(),
+  cell_name: shortText(200).optional(),
+  k: intParam(1, 50).optional().openapi({ description: 'how many, 1-50 (default 5)' }),
+  query: z.string().min(1).max(4000).optional().openapi({ description: 'the prompt to find similar examples for' }),
+});
+
+export const ExportQuery = z.object({
+  format: z.enum(['openai', 'sharegpt']).optional().openapi({ description: 'JSONL record shape (default openai)' }),
+  cascade_id: shortText(200).optional(),
+});
+
+export const Example = z.looseObject({
+  trace_id: z.string(), cascade_id: z.string().nullable(), cell_name: z.string().nullable(), model: z.string().nullable(),
+  system_prompt: z.string().nullable(), user_input: z.string(), assistant_output: z.string(), created_at: z.string(),
+  trainable: z.boolean(), verified: z.boolean(), confidence: z.number().nullable(), notes: z.string().nullable(),
+  tags: z.array(z.string()), annotated: z.boolean(),
+}).openapi('TrainingExample');
+export type Example = z.infer<typeof Example>;
+
+export const FewShot = z.object({
+  total_available: z.number().int(),
+  items: z.array(z.looseObject({
+    rank: z.number().int(), trace_id: z.string(), user_input: z.string(), assistant_output: z.string(),
+    system_prompt: z.string().nullable(), verified: z.boolean(), confidence: z.number().nullable(), similarity: z.number(),
+  })),
+}).openapi('FewShot');
+export type FewShot = z.infer<typeof FewShot>;
+
+export const Stats = z.object({
+  items: z.array(z.object({
+    cascade_id: z.string().nullable(), cell_name: z.string().nullable(), examples: z.number().int(), trainable: z.number().int(),
+    verified: z.number().int(), mean_confidence: z.number().nullable(), latest_example: z.string().nullable(),
+  })),
+}).openapi('TrainingStats');
+export type Stats = z.infer<typeof Stats>;
