@@ -102,3 +102,26 @@ begin
   perform set_config('request.jwt.claims', '', true);
 end
 $$;
+
+-- Demo trace logs (examples are extracted as they are inserted) and annotations.
+insert into public.unified_logs (id, trace_id, session_id, cascade_id, cell_name, node_type, model, request, response,
+                                 prompt_tokens, completion_tokens, cost_usd, duration_ms, created_at)
+values
+  ('demo-ev-1', 'demo-trace-1', 'demo-session', 'support_triage', 'classify', 'llm_call', 'gpt-4o',
+   '{"messages": [{"role": "system", "content": "Classify the ticket: billing, shipping or other."}, {"role": "user", "content": "I was charged twice for order 1182."}]}',
+   '{"choices": [{"message": {"role": "assistant", "content": "billing"}}]}', 42, 1, 0.0002, 310, now() - interval '2 hours'),
+  ('demo-ev-2', 'demo-trace-2', 'demo-session', 'support_triage', 'classify', 'llm_call', 'gpt-4o',
+   '{"messages": [{"role": "system", "content": "Classify the ticket: billing, shipping or other."}, {"role": "user", "content": "My parcel has not moved in a week."}]}',
+   '{"choices": [{"message": {"role": "assistant", "content": "shipping"}}]}', 40, 1, 0.0002, 290, now() - interval '1 hour'),
+  ('demo-ev-3', 'demo-trace-3', 'demo-session', 'support_triage', 'reply', 'llm_call', 'claude-sonnet-4',
+   '{"system": "Write a short, kind reply.", "messages": [{"role": "user", "content": [{"type": "text", "text": "I was charged twice for order 1182."}]}]}',
+   '{"content": [{"type": "text", "text": "Sorry about that: the duplicate charge for order 1182 is refunded and will show in 3-5 days."}]}',
+   60, 28, 0.0011, 1400, now() - interval '50 minutes'),
+  ('demo-ev-4', 'demo-trace-4', 'demo-session', 'support_triage', 'lookup', 'tool_call', null,
+   '{"tool": "orders.get", "args": {"id": 1182}}', '{"status": "paid"}', null, null, null, 35, now() - interval '49 minutes')
+on conflict (id) do nothing;
+
+insert into public.training_annotations (trace_id, trainable, verified, confidence, notes, tags)
+values ('demo-trace-1', true, true, 0.95, 'clear billing case', '{golden}'),
+       ('demo-trace-3', true, false, 0.8, null, '{tone}')
+on conflict (trace_id) do nothing;

@@ -116,6 +116,13 @@ describe.each(ADAPTERS)('training-examples through the %s adapter', (adapter) =>
     expect(await json(await ingest(batch))).toEqual({ received: 5, inserted: 0, duplicates: 5 });
   });
 
+  it('a NUL character (valid JSON, not storable in jsonb) becomes U+FFFD instead of failing the batch', async () => {
+    const e = event({ cascade_id: 'nul', ...openai('with a \u0000 inside', 'answer \\u0000 kept as text') });
+    const res = await ingest([e]);
+    expect(res.status).toBe(200);
+    expect(await get(`/${e.trace_id}`)).toMatchObject({ user_input: 'with a \ufffd inside', assistant_output: 'answer \\u0000 kept as text' });
+  });
+
   it('the newest event of a trace wins, whatever order they arrive in', async () => {
     const first = event({ cascade_id: 'latest' });
     const later = { ...event({ cascade_id: 'latest' }), trace_id: first.trace_id, ...openai('new q', 'new a'), created_at: '2026-11-02T00:00:00Z' };

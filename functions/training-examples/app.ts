@@ -16,12 +16,20 @@ const EXPORT_PAGE_SIZE = 1000;
 const KNOWN_FIELDS = new Set(['id', 'trace_id', 'parent_id', 'session_id', 'cascade_id', 'cell_name', 'node_type', 'model', 'role',
   'request', 'response', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'duration_ms', 'created_at', 'metadata']);
 
-/** The event as stored: fields the table has as columns, everything else in metadata. */
+/** A \u0000 escape in JSON text (not preceded by an escaping backslash). */
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+/**
+ * The event as stored: fields the table has as columns, everything else in
+ * metadata. Postgres' jsonb cannot hold the NUL character, which is valid
+ * JSON: it becomes U+FFFD rather than failing the writer's whole batch.
+ */
 function storedEvent(event: LogEvent): Record<string, unknown> {
   const known: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(event)) (KNOWN_FIELDS.has(k) ? known : rest)[k] = v;
-  return { ...known, metadata: { ...rest, ...event.metadata } };
+  const text = JSON.stringify({ ...known, metadata: { ...rest, ...event.metadata } });
+  return JSON.parse(text.includes('\\u0000') ? text.replace(NUL_ESCAPE, '$1\\ufffd') : text);
 }
 
 interface ExportedExample {

@@ -1,5 +1,6 @@
 // CI: functions/runs/index.ts, functions/wandb-webhook/index.ts,
-// functions/packages/index.ts and functions/conversations/index.ts served by Deno (as the Supabase edge runtime would), one after the other, against the
+// functions/packages/index.ts, functions/conversations/index.ts and
+// functions/training-examples/index.ts served by Deno (as the Supabase edge runtime would), one after the other, against the
 // real Postgres in DATABASE_URL, answering real requests.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -102,6 +103,22 @@ try {
   const line = JSON.parse(file.trim()) as { messages?: { role: string }[] };
   if (exported.status !== 200 || line.messages?.length !== 2) fail(`POST /conversations/exports answered ${exported.status} ${file}`);
   console.log('deno smoke: functions/conversations under Deno stored a conversation (201, scored), approved it, streamed a JSONL export');
+
+  base = await serveUnderDeno('training-examples');
+  const service = { authorization: `Bearer ${await mintToken({ role: 'service_role' })}`, 'content-type': 'application/json' };
+  const traceId = `deno-smoke-${Date.now()}`;
+  const logged = await fetch(`${base}/logs`, { method: 'POST', headers: service, body: JSON.stringify({ items: [{
+    id: traceId, trace_id: traceId, cascade_id: 'deno_smoke', node_type: 'llm_call',
+    request: { messages: [{ role: 'user', content: 'Is extraction live?' }] },
+    response: { choices: [{ message: { role: 'assistant', content: 'As the log arrives.' } }] } }] }) });
+  const loggedBody = await logged.json() as { inserted?: number };
+  if (logged.status !== 200 || loggedBody.inserted !== 1) fail(`POST /training-examples/logs answered ${logged.status} ${JSON.stringify(loggedBody)}`);
+  const annotated = await fetch(`${base}/${traceId}/annotation`, { method: 'PUT', headers: auth, body: JSON.stringify({ trainable: true, verified: true }) });
+  if (annotated.status !== 200) fail(`PUT /training-examples/:trace_id/annotation answered ${annotated.status} ${await annotated.text()}`);
+  const shots = await fetch(`${base}/few-shot?cascade_id=deno_smoke&k=1`, { headers: auth });
+  const shotBody = await shots.json() as { items?: { user_input: string }[] };
+  if (shots.status !== 200 || shotBody.items?.[0]?.user_input !== 'Is extraction live?') fail(`GET /training-examples/few-shot answered ${shots.status} ${JSON.stringify(shotBody)}`);
+  console.log('deno smoke: functions/training-examples under Deno ingested a log (example extracted), annotated it, served it as a few-shot example');
 } finally {
   deno?.kill();
 }
