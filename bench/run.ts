@@ -1,10 +1,11 @@
 // npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
-//                  --conversations 100000 --db pglite,postgres --suites runs,analytics,packages,conversations --server-runs 100000]
+//                  --conversations 100000 --events 1000000 --db pglite,postgres
+//                  --suites runs,analytics,packages,conversations,training-examples --server-runs 100000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
 // to bench/results/latest.json. The package-version benchmarks (real
-// concurrent connections) and the conversation benchmarks (COPY) run on
-// PostgreSQL only.
+// concurrent connections), the conversation and training-example benchmarks
+// (COPY) run on PostgreSQL only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -16,6 +17,7 @@ import { benchConversations } from './conversations.ts';
 import { benchPackages } from './packages.ts';
 import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
+import { benchTrainingExamples } from './training_examples.ts';
 import { benchServer } from './server.ts';
 
 const { values } = parseArgs({ options: {
@@ -26,7 +28,8 @@ const { values } = parseArgs({ options: {
   versions: { type: 'string', default: '10000' },
   operations: { type: 'string', default: '1000' },
   db: { type: 'string', default: 'pglite,postgres' },
-  suites: { type: 'string', default: 'runs,analytics,packages,conversations' },
+  suites: { type: 'string', default: 'runs,analytics,packages,conversations,training-examples' },
+  events: { type: 'string', default: '1000000' },
   conversations: { type: 'string', default: '100000' },
   'server-runs': { type: 'string', default: '100000' },
 } });
@@ -69,6 +72,9 @@ for (const kind of values.db.split(',')) {
         : [],
       ...suites.has('conversations') && pgUrl
         ? await benchConversations(client, pgUrl, { conversations: Number(values.conversations), iterations })
+        : [],
+      ...suites.has('training-examples') && pgUrl
+        ? await benchTrainingExamples(client, pgUrl, { events: Number(values.events), iterations })
         : [],
     ];
     report[kind] = results;

@@ -34,20 +34,27 @@ create index if not exists unified_logs_created_at_brin on public.unified_logs u
 
 -- ---------------------------------------------------------------------------
 -- Parsing. Every function here answers null for what it cannot read; none
--- raises, so a log nobody can parse is stored and simply yields no example.
+-- raises (jsonpath in lax mode, type checks before every access), so a log
+-- nobody can parse is stored and simply yields no example.
+--
+-- They run on every ingested row, so they are written to be inlined into the
+-- extraction query: plain SQL, immutable, and without a SET search_path
+-- clause (Postgres never inlines a function that has one, and the call
+-- overhead was most of the extraction cost). They use only pg_catalog, which
+-- is always searched first, and private.*, fully qualified.
 
 -- Text of a message content: a string, or the text parts of an array
 -- ([{"type": "text", "text": ...}] in OpenAI and Anthropic style), joined.
 create or replace function private.content_text(c jsonb) returns text
 language sql immutable parallel safe
-set search_path = ''
 as $$
   select case jsonb_typeof(c)
     when 'string' then c #>> '{}'
-    when 'array' then nullif((select string_agg(coalesce(p ->> 'text', case when jsonb_typeof(p) = 'string' then p #>> '{}' end), E'\n'
-                                                order by ord)
-                                from jsonb_array_elements(c) with ordinality e(p, ord)
-                               where jsonb_typeof(p) = 'string' or (jsonb_typeof(p) = 'object' and coalesce(p ->> 'type', 'text') = 'text')), '')
+    when 'array' then nullif(array_to_string(array(
+      select coalesce(p ->> 'text', case when jsonb_typeof(p) = 'string' then p #>> '{}' end)
+        from pg_catalog.jsonb_array_elements(c) with ordinality e(p, ord)
+       where jsonb_typeof(p) = 'string' or (jsonb_typeof(p) = 'object' and coalesce(p ->> 'type', 'text') = 'text')
+       order by ord), E'\n'), '')
     when 'object' then c ->> 'text'
   end
 $$;
@@ -56,12 +63,10 @@ $$;
 -- request.prompt / request.input as text, else the request itself if a string.
 create or replace function private.request_user_input(r jsonb) returns text
 language sql immutable parallel safe
-set search_path = ''
 as $$
   select nullif(coalesce(
     case when jsonb_typeof(r -> 'messages') = 'array' then
-      (select private.content_text(m -> 'content') from jsonb_array_elements(r -> 'messages') with ordinality e(m, ord)
-        where jsonb_typeof(m) = 'object' and m ->> 'role' = 'user' order by ord desc limit 1) end,
+      private.content_text(jsonb_path_query_array(r -> 'messages', '$[*] ? (@.role == "user")') -> -1 -> 'content') end,
     case when jsonb_typeof(r -> 'prompt') = 'string' then r ->> 'prompt' end,
     case when jsonb_typeof(r -> 'input') = 'string' then r ->> 'input' end,
     case when jsonb_typeof(r) = 'string' then r #>> '{}' end), '')
@@ -70,20 +75,17 @@ $$;
 -- The system prompt: Anthropic's request.system, else the first system message.
 create or replace function private.request_system_prompt(r jsonb) returns text
 language sql immutable parallel safe
-set search_path = ''
 as $$
   select nullif(coalesce(
     case when jsonb_typeof(r) = 'object' then private.content_text(r -> 'system') end,
     case when jsonb_typeof(r -> 'messages') = 'array' then
-      (select private.content_text(m -> 'content') from jsonb_array_elements(r -> 'messages') with ordinality e(m, ord)
-        where jsonb_typeof(m) = 'object' and m ->> 'role' in ('system', 'developer') order by ord limit 1) end), '')
+      private.content_text(jsonb_path_query_first(r -> 'messages', '$[*] ? (@.role == "system" || @.role == "developer")') -> 'content') end), '')
 $$;
 
 -- The answer: OpenAI choices[0].message.content (or choices[0].text),
 -- Anthropic content[] text blocks, output_text, or a plain string.
 create or replace function private.response_output(r jsonb) returns text
 language sql immutable parallel safe
-set search_path = ''
 as $$
   select nullif(case jsonb_typeof(r)
     when 'string' then r #>> '{}'
@@ -115,7 +117,6 @@ create table if not exists public.training_examples (
 );
 create index if not exists training_examples_created_idx on public.training_examples (created_at desc, trace_id desc);
 create index if not exists training_examples_cascade_cell_idx on public.training_examples (cascade_id, cell_name, created_at desc);
-create index if not exists training_examples_model_idx on public.training_examples (model);
 create index if not exists training_examples_search_idx on public.training_examples using gin (search_vector);
 
 create table if not exists public.training_annotations (
@@ -156,12 +157,12 @@ begin
   insert into public.training_examples as t
     (trace_id, log_id, cascade_id, cell_name, model, system_prompt, user_input, assistant_output, created_at)
   select distinct on (l.trace_id) l.trace_id, l.id, l.cascade_id, l.cell_name, l.model,
-         private.request_system_prompt(l.request), private.request_user_input(l.request), private.response_output(l.response),
-         l.created_at
-    from new_logs l
-   where l.node_type = 'llm_call'
-     and private.request_user_input(l.request) is not null
-     and private.response_output(l.response) is not null
+         p.system_prompt, p.user_input, p.assistant_output, l.created_at
+    from new_logs l,
+         -- offset 0 keeps each parser to one call per row
+         lateral (select private.request_system_prompt(l.request) as system_prompt, private.request_user_input(l.request) as user_input,
+                         private.response_output(l.response) as assistant_output offset 0) p
+   where l.node_type = 'llm_call' and p.user_input is not null and p.assistant_output is not null
    order by l.trace_id, l.created_at desc, l.id desc
   on conflict (trace_id) do update set
     log_id = excluded.log_id, cascade_id = excluded.cascade_id, cell_name = excluded.cell_name, model = excluded.model,
@@ -400,34 +401,43 @@ $$;
 -- The k best trainable examples for a prompt, in the order to inject them:
 -- verified first, then confidence, then similarity to the query (full-text
 -- rank over input and output), then the newest. With the total available.
+-- Dynamic SQL so that only the given filters are in the query: an optional
+-- "(p is null or col = p)" in a cached generic plan cannot use the
+-- (cascade_id, cell_name) index.
 create or replace function public.training_few_shot(
   p_cascade_id text default null, p_cell_name text default null, p_k integer default 5, p_query text default null
 ) returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 set timezone = 'UTC'
 set jit = off
 as $$
-  with pool as (
-    select e.*, a.verified, a.confidence, a.tags,
-           case when nullif(p_query, '') is null then 0
-                else ts_rank(e.search_vector, websearch_to_tsquery('english', p_query)) end as similarity
-      from public.training_annotations a join public.training_examples e on e.trace_id = a.trace_id
-     where a.trainable
-       and (p_cascade_id is null or e.cascade_id = p_cascade_id)
-       and (p_cell_name is null or e.cell_name = p_cell_name)
-  )
-  select jsonb_build_object(
-    'total_available', (select count(*) from pool),
-    'items', coalesce((select jsonb_agg(jsonb_build_object(
-        'rank', r.rank, 'trace_id', r.trace_id, 'cascade_id', r.cascade_id, 'cell_name', r.cell_name, 'model', r.model,
-        'system_prompt', r.system_prompt, 'user_input', r.user_input, 'assistant_output', r.assistant_output,
-        'verified', r.verified, 'confidence', r.confidence, 'similarity', round(r.similarity::numeric, 6), 'tags', r.tags,
-        'created_at', r.created_at) order by r.rank)
-      from (select p.*, row_number() over (order by p.verified desc, p.confidence desc nulls last, p.similarity desc,
-                                                    p.created_at desc, p.trace_id) as rank
-              from pool p) r
-     where r.rank <= greatest(least(p_k, 50), 1)), '[]'::jsonb))
+declare
+  v_result jsonb;
+begin
+  perform private.check_page_limit(p_k, 50);
+  execute format(
+    'with pool as (
+       select e.*, a.verified, a.confidence, a.tags,
+              %s as similarity
+         from public.training_annotations a join public.training_examples e on e.trace_id = a.trace_id
+        where a.trainable %s %s)
+     select jsonb_build_object(
+       ''total_available'', (select count(*) from pool),
+       ''items'', coalesce((select jsonb_agg(jsonb_build_object(
+           ''rank'', r.rank, ''trace_id'', r.trace_id, ''cascade_id'', r.cascade_id, ''cell_name'', r.cell_name, ''model'', r.model,
+           ''system_prompt'', r.system_prompt, ''user_input'', r.user_input, ''assistant_output'', r.assistant_output,
+           ''verified'', r.verified, ''confidence'', r.confidence, ''similarity'', round(r.similarity::numeric, 6), ''tags'', r.tags,
+           ''created_at'', r.created_at) order by r.rank)
+         from (select p.*, row_number() over (order by p.verified desc, p.confidence desc nulls last, p.similarity desc,
+                                                       p.created_at desc, p.trace_id) as rank
+                 from pool p order by rank limit $3) r), ''[]''::jsonb))',
+    case when nullif(p_query, '') is null then '0::real' else 'ts_rank(e.search_vector, websearch_to_tsquery(''english'', $4))' end,
+    case when p_cascade_id is null then '' else 'and e.cascade_id = $1' end,
+    case when p_cell_name is null then '' else 'and e.cell_name = $2' end)
+  into v_result using p_cascade_id, p_cell_name, p_k, p_query;
+  return v_result;
+end
 $$;
 
 create or replace function public.training_stats(p_cascade_id text default null) returns jsonb
