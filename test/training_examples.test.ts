@@ -142,6 +142,11 @@ describe.each(ADAPTERS)('training-examples through the %s adapter', (adapter) =>
     expect((await get('?cascade_id=rejected')).items).toEqual([]);
     expect((await ingest(Array.from({ length: 1001 }, () => event()))).status).toBe(400);
     expect((await ingest([])).status).toBe(400);
+    // A batch carries prompts: 1,000 events of 4 KB (4 MB) fit; more than 16 MiB does not.
+    const big = Array.from({ length: 1000 }, () => event({ cascade_id: 'big', ...openai('x'.repeat(4000), 'y') }));
+    expect((await ingest(big)).status).toBe(200);
+    const huge = Array.from({ length: 1000 }, () => event({ cascade_id: 'huge', ...openai('x'.repeat(17_000), 'y') }));
+    expect((await ingest(huge)).status).toBe(413);
     expect((await ingest([event()], h.tokens.alice)).status).toBe(403);
     expect((await ingest([event()], h.tokens.anon)).status).toBe(401);
     const malformed = await h.request('/training-examples/logs', { method: 'POST', body: '{"items": [', headers: { 'content-type': 'application/json' }, token: h.tokens.service });

@@ -13,6 +13,7 @@ import {
 
 const TraceParams = z.object({ trace_id: TraceId });
 const EXPORT_PAGE_SIZE = 1000;
+export const LOG_BATCH_BODY_LIMIT = 16 * 1024 * 1024;
 const KNOWN_FIELDS = new Set(['id', 'trace_id', 'parent_id', 'session_id', 'cascade_id', 'cell_name', 'node_type', 'model', 'role',
   'request', 'response', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'duration_ms', 'created_at', 'metadata']);
 
@@ -81,7 +82,10 @@ const routes = {
 };
 
 export function createTrainingExamplesApp(deps: FunctionDeps) {
-  const app = createFunctionApp('training-examples', deps, { auth: 'jwt', title: 'Training registry: training examples' });
+  // A batch of 1,000 LLM calls with their prompts is several megabytes.
+  const app = createFunctionApp('training-examples', deps, {
+    auth: 'jwt', title: 'Training registry: training examples', bodyLimitBytes: LOG_BATCH_BODY_LIMIT,
+  });
   const { db } = deps;
 
   app.openapi(routes.ingest, async (c) =>

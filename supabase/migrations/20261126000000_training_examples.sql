@@ -429,9 +429,10 @@ begin
            ''system_prompt'', r.system_prompt, ''user_input'', r.user_input, ''assistant_output'', r.assistant_output,
            ''verified'', r.verified, ''confidence'', r.confidence, ''similarity'', round(r.similarity::numeric, 6), ''tags'', r.tags,
            ''created_at'', r.created_at) order by r.rank)
-         from (select p.*, row_number() over (order by p.verified desc, p.confidence desc nulls last, p.similarity desc,
-                                                       p.created_at desc, p.trace_id) as rank
-                 from pool p order by rank limit $3) r), ''[]''::jsonb))',
+         from (select top.*, row_number() over (order by top.verified desc, top.confidence desc nulls last, top.similarity desc,
+                                                         top.created_at desc, top.trace_id) as rank
+                 from (select p.* from pool p order by p.verified desc, p.confidence desc nulls last, p.similarity desc,
+                                                       p.created_at desc, p.trace_id limit $3) top) r), ''[]''::jsonb))',
     case when nullif(p_query, '') is null then '0::real' else 'ts_rank(e.search_vector, websearch_to_tsquery(''english'', $4))' end,
     case when p_cascade_id is null then '' else 'and e.cascade_id = $1' end,
     case when p_cell_name is null then '' else 'and e.cell_name = $2' end)

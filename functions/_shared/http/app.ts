@@ -29,6 +29,8 @@ export interface FunctionOptions {
   /** 'jwt' for user-facing functions; 'none' for webhooks that check their own secret. */
   auth: 'jwt' | 'none';
   title: string;
+  /** This function's default body limit, when larger bodies are its normal traffic (deps and BODY_LIMIT_BYTES still win). */
+  bodyLimitBytes?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -41,7 +43,7 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
     secret: deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET,
     mode: deps.auth?.mode ?? (readEnv('AUTH_MODE') === 'platform' ? 'platform' : 'verify'),
   };
-  const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? DEFAULT_BODY_LIMIT);
+  const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(`/${name}`);
 
