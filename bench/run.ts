@@ -1,5 +1,5 @@
 // npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
-//                  --conversations 100000 --events 1000000 --db pglite,postgres
+//                  --conversations 100000 --events 1000000 --event-size realistic|small --db pglite,postgres
 //                  --suites runs,analytics,packages,conversations,training-examples --server-runs 100000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
@@ -30,6 +30,7 @@ const { values } = parseArgs({ options: {
   db: { type: 'string', default: 'pglite,postgres' },
   suites: { type: 'string', default: 'runs,analytics,packages,conversations,training-examples' },
   events: { type: 'string', default: '1000000' },
+  'event-size': { type: 'string', default: 'realistic' },
   conversations: { type: 'string', default: '100000' },
   'server-runs': { type: 'string', default: '100000' },
 } });
@@ -74,7 +75,9 @@ for (const kind of values.db.split(',')) {
         ? await benchConversations(client, pgUrl, { conversations: Number(values.conversations), iterations })
         : [],
       ...suites.has('training-examples') && pgUrl
-        ? await benchTrainingExamples(client, pgUrl, { events: Number(values.events), iterations })
+        ? await benchTrainingExamples(client, pgUrl, {
+          events: Number(values.events), iterations, size: values['event-size'] === 'small' ? 'small' : 'realistic',
+        })
         : [],
     ];
     report[kind] = results;

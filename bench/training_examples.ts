@@ -21,19 +21,43 @@ const ASKS = ['I was charged twice for', 'My parcel has not moved for', 'Please 
   'The item arrived broken in', 'Can I change the address of'];
 const ANSWERS = ['billing', 'Sorry about that, the refund is on its way', 'shipping', 'other', 'The order number is'];
 const BASE = Date.UTC(2026, 9, 1);
+// A production-sized prompt: policy text in the system message and earlier turns in the history.
+const POLICY = ' Follow the support policy: refunds within 30 days of delivery go to the original payment method; duplicate charges are '
+  + 'refunded at once; parcels without a scan for 5 working days are reported lost and resent; never promise a date the carrier has not '
+  + 'given; name the order number; keep answers under 120 words; escalate legal threats, chargebacks and safety issues to a human.';
 
-/** Event i: an LLM call (9 in 10) or a tool call, ~650 bytes, 10 cascades x 10 cells. */
-function event(i: number) {
+export type EventSize = 'small' | 'realistic';
+
+/**
+ * Event i: an LLM call (9 in 10) or a tool call, 10 cascades x 10 cells.
+ * small: about 650 bytes (a one-line system prompt, one user message).
+ * realistic: about 3 KB (a policy system prompt, three earlier turns, a longer answer), as LLM calls are logged in production.
+ */
+export function event(i: number, size: EventSize) {
   const llm = i % 10 !== 9;
+  const order = (i * 7919) % 100000;
+  const ask = `Ticket ${i}: ${ASKS[i % 7]} order ${order}. Customer since ${2010 + (i % 15)}, plan ${i % 4 ? 'basic' : 'pro'}.`;
+  const history = size === 'realistic'
+    ? [{ role: 'user', content: `Hello, I have a question about order ${order}.` },
+      { role: 'assistant', content: `Of course. I can see order ${order}, placed on day ${i % 28 + 1} of the month with standard shipping. What would you like to know?` },
+      { role: 'user', content: `It was supposed to arrive last week and the tracking page still shows the same status as ${i % 9 + 2} days ago.` },
+      { role: 'assistant', content: 'Thanks, I am checking the carrier scans for you now; one moment please while I look at the latest events.' }]
+    : [];
+  const answer = size === 'realistic'
+    ? `${ANSWERS[i % 5]} (ticket ${i}). I checked order ${order}: the last carrier scan is from ${i % 9 + 2} days ago, so under our policy it `
+      + 'counts as delayed but not yet lost. I have opened a trace with the carrier and will resend the parcel at no cost if there is no new '
+      + 'scan within two working days. You will get an email either way, and you do not need to do anything else.'
+    : `${ANSWERS[i % 5]} (ticket ${i}).`;
   return {
     id: `ev-${i}`, trace_id: `tr-${i}`, session_id: `s-${Math.floor(i / 20)}`, cascade_id: `cascade_${i % 10}`,
     cell_name: `cell_${Math.floor(i / 10) % 10}`, node_type: llm ? 'llm_call' : 'tool_call', model: i % 3 ? 'gpt-4o' : 'claude-sonnet-4',
     created_at: new Date(BASE + i * 50).toISOString(), prompt_tokens: 40 + (i % 60), completion_tokens: 1 + (i % 90),
     request: llm
-      ? { model: 'gpt-4o', messages: [{ role: 'system', content: SYSTEMS[i % 3] },
-        { role: 'user', content: `Ticket ${i}: ${ASKS[i % 7]} order ${(i * 7919) % 100000}. Customer since ${2010 + (i % 15)}, plan ${i % 4 ? 'basic' : 'pro'}.` }] }
-      : { tool: 'orders.get', args: { id: (i * 7919) % 100000 } },
-    response: llm ? { choices: [{ index: 0, message: { role: 'assistant', content: `${ANSWERS[i % 5]} (ticket ${i}).` } }] } : { status: 'paid' },
+      ? { model: 'gpt-4o', temperature: 0.2, messages: [{ role: 'system', content: SYSTEMS[i % 3] + (size === 'realistic' ? POLICY : '') },
+        ...history, { role: 'user', content: ask }] }
+      : { tool: 'orders.get', args: { id: order } },
+    response: llm ? { id: `chatcmpl-${i}`, object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: answer } }],
+      usage: { prompt_tokens: 40 + (i % 60), completion_tokens: 1 + (i % 90) } } : { status: 'paid' },
   };
 }
 
@@ -47,14 +71,16 @@ async function empty(client: SqlClient) {
   await client.exec('truncate public.training_annotation_history, public.training_annotations, public.training_examples, public.unified_logs');
 }
 
-export async function benchTrainingExamples(client: SqlClient, url: string, options: { events: number; iterations: number }): Promise<Comparison[]> {
+export async function benchTrainingExamples(
+  client: SqlClient, url: string, options: { events: number; iterations: number; size: EventSize },
+): Promise<Comparison[]> {
   const service = await mintToken({ role: 'service_role' });
   const gateway = createGateway({ db: sqlAdapter(client), log: () => {} });
   const results: Comparison[] = [];
   const batches = Math.ceil(options.events / BATCH);
   const viaApi = () => timed(async () => {
     for (let b = 0; b < batches; b++) {
-      const items = Array.from({ length: Math.min(BATCH, options.events - b * BATCH) }, (_, k) => event(b * BATCH + k));
+      const items = Array.from({ length: Math.min(BATCH, options.events - b * BATCH) }, (_, k) => event(b * BATCH + k, options.size));
       const res = await gateway.fetch(new Request('http://bench/functions/v1/training-examples/logs', {
         method: 'POST', headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' }, body: JSON.stringify({ items }),
       }));
@@ -74,7 +100,7 @@ export async function benchTrainingExamples(client: SqlClient, url: string, opti
       created_at, prompt_tokens, completion_tokens, request, response) from stdin with (format csv)`).writable();
     await pipeline(Readable.from((function* () {
       for (let i = 0; i < options.events; i++) {
-        const e = event(i);
+        const e = event(i, options.size);
         yield `${[e.id, e.trace_id, e.session_id, e.cascade_id, e.cell_name, e.node_type, e.model, e.created_at, e.prompt_tokens,
           e.completion_tokens, e.request, e.response].map(csvField).join(',')}\n`;
       }
@@ -86,10 +112,10 @@ export async function benchTrainingExamples(client: SqlClient, url: string, opti
   const onMs = await viaApi();
   const [{ examples }] = await client.query<{ examples: number }>('select count(*)::int as examples from public.training_examples') as [{ examples: number }];
   const rate = (ms: number) => options.events / ms * 1000;
-  console.log(`postgres: ${options.events} events: extraction on ${rate(onMs).toFixed(0)}/s (${examples} examples), ` +
+  console.log(`postgres: ${options.events} ${options.size} events (~${Buffer.byteLength(JSON.stringify(event(1, options.size)))} bytes): extraction on ${rate(onMs).toFixed(0)}/s (${examples} examples), ` +
     `extraction off ${rate(offMs).toFixed(0)}/s, COPY ${rate(copyMs).toFixed(0)}/s`);
   results.push({
-    name: `ingest ${options.events} events in batches of ${BATCH}: extraction on vs off = ${rate(onMs).toFixed(0)} vs ${rate(offMs).toFixed(0)} per s`,
+    name: `ingest ${options.events} ${options.size} events, batches of ${BATCH}: extraction on vs off = ${rate(onMs).toFixed(0)} vs ${rate(offMs).toFixed(0)} per s`,
     product_ms: onMs, baseline_ms: offMs, ratio: onMs / offMs, unit: 'ms for all events, extraction on vs off (both through the API)',
   });
   results.push({
