@@ -401,9 +401,12 @@ $$;
 -- The k best trainable examples for a prompt, in the order to inject them:
 -- verified first, then confidence, then similarity to the query (full-text
 -- rank over input and output), then the newest. With the total available.
+--
+-- Similarity only breaks ties, so it is computed only for the candidates:
+-- the rows whose (verified, confidence) key is at least the k-th row's,
+-- found by walking the trainable-annotations index, not for the whole pool.
 -- Dynamic SQL so that only the given filters are in the query: an optional
--- "(p is null or col = p)" in a cached generic plan cannot use the
--- (cascade_id, cell_name) index.
+-- "(p is null or col = p)" in a cached generic plan cannot use an index.
 create or replace function public.training_few_shot(
   p_cascade_id text default null, p_cell_name text default null, p_k integer default 5, p_query text default null
 ) returns jsonb
@@ -413,31 +416,36 @@ set timezone = 'UTC'
 set jit = off
 as $$
 declare
-  v_result jsonb;
+  v_pool text;
+  v_kth record;
+  v_total bigint;
+  v_items jsonb;
 begin
   perform private.check_page_limit(p_k, 50);
-  execute format(
-    'with pool as (
-       select e.*, a.verified, a.confidence, a.tags,
-              %s as similarity
-         from public.training_annotations a join public.training_examples e on e.trace_id = a.trace_id
-        where a.trainable %s %s)
-     select jsonb_build_object(
-       ''total_available'', (select count(*) from pool),
-       ''items'', coalesce((select jsonb_agg(jsonb_build_object(
-           ''rank'', r.rank, ''trace_id'', r.trace_id, ''cascade_id'', r.cascade_id, ''cell_name'', r.cell_name, ''model'', r.model,
-           ''system_prompt'', r.system_prompt, ''user_input'', r.user_input, ''assistant_output'', r.assistant_output,
-           ''verified'', r.verified, ''confidence'', r.confidence, ''similarity'', round(r.similarity::numeric, 6), ''tags'', r.tags,
-           ''created_at'', r.created_at) order by r.rank)
-         from (select top.*, row_number() over (order by top.verified desc, top.confidence desc nulls last, top.similarity desc,
-                                                         top.created_at desc, top.trace_id) as rank
-                 from (select p.* from pool p order by p.verified desc, p.confidence desc nulls last, p.similarity desc,
-                                                       p.created_at desc, p.trace_id limit $3) top) r), ''[]''::jsonb))',
-    case when nullif(p_query, '') is null then '0::real' else 'ts_rank(e.search_vector, websearch_to_tsquery(''english'', $4))' end,
+  v_pool := format('public.training_annotations a join public.training_examples e on e.trace_id = a.trace_id where a.trainable %s %s',
     case when p_cascade_id is null then '' else 'and e.cascade_id = $1' end,
-    case when p_cell_name is null then '' else 'and e.cell_name = $2' end)
-  into v_result using p_cascade_id, p_cell_name, p_k, p_query;
-  return v_result;
+    case when p_cell_name is null then '' else 'and e.cell_name = $2' end);
+  execute format('select count(*) from %s', v_pool) into v_total using p_cascade_id, p_cell_name;
+  execute format('select a.verified, a.confidence from %s order by a.verified desc, a.confidence desc nulls last offset $3 - 1 limit 1', v_pool)
+    into v_kth using p_cascade_id, p_cell_name, p_k;
+  execute format(
+    'select coalesce(jsonb_agg(jsonb_build_object(
+         ''rank'', r.rank, ''trace_id'', r.trace_id, ''cascade_id'', r.cascade_id, ''cell_name'', r.cell_name, ''model'', r.model,
+         ''system_prompt'', r.system_prompt, ''user_input'', r.user_input, ''assistant_output'', r.assistant_output,
+         ''verified'', r.verified, ''confidence'', r.confidence, ''similarity'', round(r.similarity::numeric, 6), ''tags'', r.tags,
+         ''created_at'', r.created_at) order by r.rank), ''[]''::jsonb)
+       from (select c.*, row_number() over (order by c.verified desc, c.confidence desc nulls last, c.similarity desc,
+                                                    c.created_at desc, c.trace_id) as rank
+               from (select e.*, a.verified, a.confidence, a.tags, %s as similarity
+                       from %s %s) c
+              order by rank limit $3) r',
+    case when nullif(p_query, '') is null then '0::real' else 'ts_rank(e.search_vector, websearch_to_tsquery(''english'', $4))' end,
+    v_pool,
+    -- at least the k-th key (nulls last: a null confidence is the lowest); no k-th row: the pool is the candidates
+    case when v_kth is null then ''
+         else 'and (a.verified > $5 or (a.verified = $5 and ($6::numeric is null or a.confidence >= $6)))' end)
+  into v_items using p_cascade_id, p_cell_name, p_k, p_query, v_kth.verified, v_kth.confidence;
+  return jsonb_build_object('total_available', v_total, 'items', v_items);
 end
 $$;
 
