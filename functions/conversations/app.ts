@@ -6,6 +6,7 @@ import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/a
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
 import { defaultShape, fileWriter } from '../_shared/export/chat_formats.ts';
+import { exportFileName } from '../_shared/export/paged_stream.ts';
 import { type ExportStart, exportResponse } from './export_stream.ts';
 import {
   BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, ExportBody, ExportLog,
@@ -114,8 +115,7 @@ export function createConversationsApp(deps: FunctionDeps) {
   app.openapi(routes.export, async (c) => {
     const b = c.req.valid('json');
     const shape = b.shape ?? defaultShape(b.format);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
-    const fileName = `conversations-${stamp}-${shape}.${fileWriter(b.format, shape, false).extension}`;
+    const fileName = exportFileName('conversations', shape, fileWriter(b.format, shape, false).extension);
     const started = await callRpc<ExportStart>(c, db, 'conversations_export_start', {
       p_format: b.format, p_shape: shape, p_filter: b.filter ?? { status: 'approved' },
       p_include_metadata: b.include_metadata ?? false, p_file_name: fileName,

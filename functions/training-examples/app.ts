@@ -6,7 +6,7 @@ import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/a
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { page } from '../_shared/http/params.ts';
 import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
-import { fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
+import { exportFileName, fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
 import {
   AnnotationBody, Example, ExportQuery, FewShot, FewShotQuery, IngestResult, ListQuery, LogBatch, type LogEvent, Stats, TraceId,
 } from './schemas.ts';
@@ -129,8 +129,8 @@ export function createTrainingExamplesApp(deps: FunctionDeps) {
       footer: writer.footer,
       onEnd: async () => {},
     });
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
-    return new Response(stream, { status: 200, headers: fileHeaders(writer.contentType, `training-examples-${stamp}-${shape}.jsonl`) }) as never;
+    const fileName = exportFileName('training-examples', shape, writer.extension);
+    return new Response(stream, { status: 200, headers: fileHeaders(writer.contentType, fileName) }) as never;
   });
 
   app.openapi(routes.get, async (c) =>

@@ -553,6 +553,20 @@ create or replace trigger conversations_before_write
   before insert or update on public.conversations
   for each row execute function private.conversations_before_write();
 
+-- The full-text vector of a conversation: title first, then persona,
+-- emotion and topic, then the turns' text. One definition for both triggers
+-- that keep it.
+create or replace function private.conversation_search_vector(
+  p_title text, p_persona text, p_emotion text, p_topic text, p_turns_text text
+) returns tsvector
+language sql immutable parallel safe
+set search_path = ''
+as $$
+  select setweight(to_tsvector('english', coalesce(p_title, '')), 'A')
+    || setweight(to_tsvector('english', concat_ws(' ', p_persona, p_emotion, p_topic)), 'B')
+    || setweight(to_tsvector('english', coalesce(p_turns_text, '')), 'C')
+$$;
+
 -- Turn changes, once per statement: counts, tokens, the search text and the
 -- score of every conversation they touched. Security definer: those columns
 -- are the database's, not writable by clients.
@@ -574,9 +588,7 @@ begin
   end if;
   update public.conversations c set
     turn_count = s.turns, total_tokens = s.tokens, turns_updated_at = clock_timestamp(),
-    search_vector = setweight(to_tsvector('english', coalesce(c.title, '')), 'A')
-      || setweight(to_tsvector('english', concat_ws(' ', c.persona, c.emotion, c.topic)), 'B')
-      || setweight(to_tsvector('english', s.text), 'C')
+    search_vector = private.conversation_search_vector(c.title, c.persona, c.emotion, c.topic, s.text)
   from (select c2.id,
                count(t.id)::int as turns,
                coalesce(sum(t.token_count), 0)::int as tokens,
@@ -605,10 +617,8 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  new.search_vector := setweight(to_tsvector('english', coalesce(new.title, '')), 'A')
-    || setweight(to_tsvector('english', concat_ws(' ', new.persona, new.emotion, new.topic)), 'B')
-    || setweight(to_tsvector('english', coalesce((
-         select string_agg(t.content, ' ' order by t.turn_number) from public.conversation_turns t where t.conversation_id = new.id), '')), 'C');
+  new.search_vector := private.conversation_search_vector(new.title, new.persona, new.emotion, new.topic,
+    (select string_agg(t.content, ' ' order by t.turn_number) from public.conversation_turns t where t.conversation_id = new.id));
   return new;
 end
 $$;
@@ -1338,6 +1348,8 @@ declare
 begin
   execute format('revoke all on function %s from public, anon', fns);
   execute format('grant execute on function %s to authenticated, service_role', fns);
+  execute 'revoke all on function private.conversation_search_vector(text, text, text, text, text) from public, anon';
+  execute 'grant execute on function private.conversation_search_vector(text, text, text, text, text) to authenticated, service_role';
   execute 'revoke all on function private.conversations_before_write(), private.conversation_turns_sync(),
     private.conversations_search_text(), private.conversation_has_turns() from public, anon, authenticated';
 end

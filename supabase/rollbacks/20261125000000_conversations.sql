@@ -38,6 +38,7 @@ drop table if exists public.documents;
 drop table if exists public.user_profiles;
 drop function if exists private.conversation_has_turns();
 drop function if exists private.conversations_search_text();
+drop function if exists private.conversation_search_vector(text, text, text, text, text);
 drop function if exists private.conversation_turns_sync();
 drop function if exists private.conversations_before_write();
 drop function if exists private.conversation_status_allowed(text, text);

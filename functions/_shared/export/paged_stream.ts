@@ -77,6 +77,12 @@ export function pagedFileStream<Row>(file: PagedFile<Row>): ReadableStream<Uint8
   }, { highWaterMark: 0 });
 }
 
+/** A download's file name: `<prefix>-<UTC time, e.g. 20261123T101500Z>-<shape>.<extension>`. */
+export function exportFileName(prefix: string, shape: string, extension: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  return `${prefix}-${stamp}-${shape}.${extension}`;
+}
+
 /** The response headers of a downloadable file. */
 export function fileHeaders(contentType: string, fileName: string): Record<string, string> {
   return { 'content-type': contentType, 'content-disposition': `attachment; filename="${fileName}"`, 'cache-control': 'no-store' };
