@@ -4,6 +4,10 @@
 //    events through the same route with the extraction trigger disabled, and
 //    against COPY into unified_logs (trigger disabled: the table's raw load
 //    rate). Each run starts from empty tables.
+//  - Full-text indexing, which runs off the ingest path: the indexer job
+//    (batches of 5,000, each committed) over every extracted example, against
+//    one UPDATE computing the same vectors; and ingest plus indexing together
+//    against ingest with extraction off.
 //  - Few-shot retrieval over a pool of trainable examples (100,000 at the
 //    default size) against the same query written directly.
 import { Readable } from 'node:stream';
@@ -111,7 +115,7 @@ export async function benchTrainingExamples(
   await trigger(true);
   const onMs = await viaApi();
   const [{ examples }] = await client.query<{ examples: number }>('select count(*)::int as examples from public.training_examples') as [{ examples: number }];
-  const rate = (ms: number) => options.events / ms * 1000;
+  const rate = (ms: number, n = options.events) => n / ms * 1000;
   console.log(`postgres: ${options.events} ${options.size} events (~${Buffer.byteLength(JSON.stringify(event(1, options.size)))} bytes): extraction on ${rate(onMs).toFixed(0)}/s (${examples} examples), ` +
     `extraction off ${rate(offMs).toFixed(0)}/s, COPY ${rate(copyMs).toFixed(0)}/s`);
   results.push({
@@ -121,6 +125,25 @@ export async function benchTrainingExamples(
   results.push({
     name: `ingest with extraction through the API vs COPY = ${rate(onMs).toFixed(0)} vs ${rate(copyMs).toFixed(0)} per s`,
     product_ms: onMs, baseline_ms: copyMs, ratio: onMs / copyMs, unit: 'ms for all events, API (extraction on) vs COPY (off)',
+  });
+
+  // The full-text indexer over the backlog ingest left, then the same vectors in one UPDATE.
+  const indexMs = await timed(() => client.exec(`call private.training_search_index_run(interval '1 day', 5000)`));
+  const [{ pending }] = await client.query<{ pending: number }>(
+    'select count(*)::int as pending from public.training_examples where search_vector is null') as [{ pending: number }];
+  if (pending !== 0) throw new Error(`the indexer left ${pending} examples pending`);
+  await client.exec('update public.training_examples set search_vector = null');
+  await client.exec('vacuum analyze public.training_examples');
+  const rawIndexMs = await timed(() => client.exec(
+    'update public.training_examples set search_vector = private.example_search_vector(user_input, assistant_output)'));
+  console.log(`postgres: search indexer ${rate(indexMs, examples).toFixed(0)} examples/s, one UPDATE ${rate(rawIndexMs, examples).toFixed(0)}/s`);
+  results.push({
+    name: `full-text indexer over ${examples} examples, batches of 5,000 vs one UPDATE = ${rate(indexMs, examples).toFixed(0)} vs ${rate(rawIndexMs, examples).toFixed(0)} per s`,
+    product_ms: indexMs, baseline_ms: rawIndexMs, ratio: indexMs / rawIndexMs, unit: 'ms for all examples, indexer job vs one UPDATE',
+  });
+  results.push({
+    name: `ingest with extraction and then full-text indexing vs ingest with extraction off = ${rate(onMs + indexMs).toFixed(0)} vs ${rate(offMs).toFixed(0)} events per s`,
+    product_ms: onMs + indexMs, baseline_ms: offMs, ratio: (onMs + indexMs) / offMs, unit: 'ms for all events: ingest (on) + indexer vs ingest (off)',
   });
 
   // Few-shot over the trainable examples of one cascade (a tenth of the events).

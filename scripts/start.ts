@@ -6,6 +6,7 @@ import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { openDatabase } from './lib/database.ts';
 import { createGateway } from './lib/gateway.ts';
 import { applySeed, prepareDatabase } from './lib/migrator.ts';
+import { startSearchIndexer } from './lib/search_indexer.ts';
 import { DEMO_USER_ID, mintToken } from './lib/tokens.ts';
 
 const started = performance.now();
@@ -18,6 +19,9 @@ await applySeed(client);
 const db = sqlAdapter(client);
 // W&B delivers with this bearer token; a fresh one per start unless configured.
 const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('base64url');
+// Full-text indexing of training examples runs off the ingest path; here in
+// place of the pg_cron job a Supabase project has.
+const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
 const gateway = createGateway({ db, wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
 
 const server = serve({ fetch: gateway.fetch, port, hostname: host }, async () => {
@@ -32,6 +36,7 @@ const server = serve({ fetch: gateway.fetch, port, hostname: host }, async () =>
 
 async function shutdown() {
   server.close();
+  await stopIndexer();
   await db.close();
   process.exit(0);
 }

@@ -229,6 +229,83 @@ describe.each(ADAPTERS)('training-examples through the %s adapter', (adapter) =>
     expect((await h.request('/training-examples/few-shot?k=51')).status).toBe(400);
   });
 
+  const vectors = (traces: string[]) => h.database.client.query<{ trace_id: string; indexed: boolean; fresh: boolean }>(
+    `select trace_id, search_vector is not null as indexed,
+            search_vector is not distinct from private.example_search_vector(user_input, assistant_output) as fresh
+       from public.training_examples where trace_id = any($1::text[]) order by trace_id`, [traces]);
+  const indexAll = async () => {
+    let body;
+    do {
+      const res = await h.request('/training-examples/search-index?limit=3', { method: 'POST', token: h.tokens.service });
+      expect(res.status).toBe(200);
+      body = await json(res);
+      expect(body.indexed).toBeLessThanOrEqual(3);
+    } while (body.pending > 0);
+    return body;
+  };
+
+  it('search is complete before the indexer runs and after; a changed text is indexed again', async () => {
+    const events = [event({ cascade_id: 'search', ...openai('where is my parcel', 'it ships tomorrow') }),
+      event({ cascade_id: 'search', ...openai('a refund please', 'refund issued') }), event({ cascade_id: 'search' })];
+    await ingest(events);
+    const traces = events.map((e) => e.trace_id);
+    expect((await vectors(traces)).map((r) => r.indexed)).toEqual([false, false, false]);
+    const found = async (q: string) => (await get(`?cascade_id=search&q=${encodeURIComponent(q)}`)).items.map((e: { trace_id: string }) => traces.indexOf(e.trace_id));
+    // pending: matched by computing the vector
+    expect(await found('parcel')).toEqual([0]);
+    expect(await found('refunds')).toEqual([1]);
+    expect(await indexAll()).toMatchObject({ pending: 0 });
+    expect((await vectors(traces)).every((r) => r.indexed && r.fresh)).toBe(true);
+    expect(await found('parcel')).toEqual([0]);
+    expect(await found('refunds')).toEqual([1]);
+    // a newer event of the trace changes the text: the vector is reset, search follows the new text at once
+    await ingest([{ ...event({ cascade_id: 'search' }), trace_id: events[0]!.trace_id, ...openai('cancel my subscription', 'cancelled'),
+      created_at: '2027-01-01T00:00:00Z' }]);
+    expect((await vectors([events[0]!.trace_id]))[0]).toMatchObject({ indexed: false });
+    expect(await found('parcel')).toEqual([]);
+    expect(await found('subscription')).toEqual([0]);
+    await indexAll();
+    expect((await vectors([events[0]!.trace_id]))[0]).toMatchObject({ indexed: true, fresh: true });
+    expect(await found('subscription')).toEqual([0]);
+  });
+
+  it('the indexer: service role only, a bounded batch, clear errors; two at once never index a row twice', async () => {
+    const run = (query: string, token = h.tokens.service) => h.request(`/training-examples/search-index${query}`, { method: 'POST', token });
+    expect((await run('', h.tokens.alice)).status).toBe(403);
+    expect((await run('', h.tokens.anon)).status).toBe(401);
+    for (const bad of ['?limit=0', '?limit=50001', '?limit=ten', '?limit=1.5']) expect((await run(bad)).status, bad).toBe(400);
+    await indexAll();
+    const events = Array.from({ length: 40 }, () => event({ cascade_id: 'indexer' }));
+    await ingest(events);
+    const [first, second] = await Promise.all([run('?limit=30'), run('?limit=30')]);
+    const [a, b] = [await json(first!), await json(second!)];
+    expect(a.indexed + b.indexed).toBe(40);
+    expect((await vectors(events.map((e) => e.trace_id))).every((r) => r.indexed && r.fresh)).toBe(true);
+    expect(await json(await run(''))).toEqual({ indexed: 0, pending: 0 });
+    // the job pg_cron runs: batches, each committed, until nothing is pending
+    await ingest(Array.from({ length: 7 }, () => event({ cascade_id: 'indexer' })));
+    await h.database.client.exec(`call private.training_search_index_run(interval '50 seconds', 2)`);
+    expect(await json(await run(''))).toEqual({ indexed: 0, pending: 0 });
+  });
+
+  it('annotating an example trainable indexes it at once; few-shot ranks a pending one by computing its vector', async () => {
+    const [good, plain] = [event({ cascade_id: 'annotated-index', ...openai('broken screen on arrival', 'replacement sent') }),
+      event({ cascade_id: 'annotated-index' })];
+    await ingest([good, plain]);
+    await annotate(good.trace_id, { trainable: true, confidence: 0.5 });
+    await annotate(plain.trace_id, { trainable: false });
+    expect((await vectors([good.trace_id]))[0]).toMatchObject({ indexed: true, fresh: true });
+    expect((await vectors([plain.trace_id]))[0]).toMatchObject({ indexed: false });
+    // its text changes after annotation: pending again, and few-shot still sees the new text
+    await ingest([{ ...event({ cascade_id: 'annotated-index' }), trace_id: good.trace_id, ...openai('cracked screen again', 'second replacement'),
+      created_at: '2027-01-01T00:00:00Z' }]);
+    expect((await vectors([good.trace_id]))[0]).toMatchObject({ indexed: false });
+    const body = await get(`/few-shot?cascade_id=annotated-index&query=${encodeURIComponent('screen replacement')}`);
+    expect(body.items).toHaveLength(1);
+    expect(body.items[0]).toMatchObject({ trace_id: good.trace_id, user_input: 'cracked screen again' });
+    expect(body.items[0].similarity).toBeGreaterThan(0);
+  });
+
   it('stats per cascade and cell, and the JSONL export of trainable examples', async () => {
     const stats = await get('/stats?cascade_id=fewshot');
     expect(stats.items).toEqual([expect.objectContaining({ cascade_id: 'fewshot', cell_name: 'reply', examples: 5, trainable: 4, verified: 4, mean_confidence: 0.85 })]);

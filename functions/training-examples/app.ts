@@ -1,6 +1,7 @@
 // Function `training-examples`: trace-log ingestion (examples are extracted
 // by the database as logs arrive), trainable annotations, lists, few-shot
-// retrieval, stats, and the JSONL export of trainable examples.
+// retrieval, stats, the JSONL export of trainable examples, and a batch of
+// the full-text indexer (which runs off the ingest path).
 import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
@@ -8,7 +9,8 @@ import { page } from '../_shared/http/params.ts';
 import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName, fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
 import {
-  AnnotationBody, Example, ExportQuery, FewShot, FewShotQuery, IngestResult, ListQuery, LogBatch, type LogEvent, Stats, TraceId,
+  AnnotationBody, Example, ExportQuery, FewShot, FewShotQuery, IngestResult, ListQuery, LogBatch, type LogEvent, SearchIndexQuery,
+  SearchIndexResult, Stats, TraceId,
 } from './schemas.ts';
 
 const TraceParams = z.object({ trace_id: TraceId });
@@ -43,6 +45,12 @@ const routes = {
     method: 'post', path: '/logs', summary: 'Ingest up to 1,000 log events in one transaction (service role); replays ignored',
     request: { body: jsonBody(LogBatch) },
     responses: { 200: jsonResponse(IngestResult, 'how many were new'), ...errorResponses },
+  }),
+  searchIndex: createRoute({
+    method: 'post', path: '/search-index',
+    summary: 'Run one batch of the full-text indexer, oldest examples first (service role; pg_cron runs it where available)',
+    request: { query: SearchIndexQuery },
+    responses: { 200: jsonResponse(SearchIndexResult, 'how many were indexed and how many are still pending'), ...errorResponses },
   }),
   list: createRoute({
     method: 'get', path: '/', summary: 'Examples with their annotations, newest first, filtered, keyset paged',
@@ -90,6 +98,9 @@ export function createTrainingExamplesApp(deps: FunctionDeps) {
 
   app.openapi(routes.ingest, async (c) =>
     c.json(await callRpc<IngestResult>(c, db, 'training_logs_ingest', { p_events: c.req.valid('json').items.map(storedEvent) }), 200));
+
+  app.openapi(routes.searchIndex, async (c) =>
+    c.json(await callRpc<SearchIndexResult>(c, db, 'training_search_index', { p_limit: c.req.valid('query').limit }), 200));
 
   app.openapi(routes.list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid('query');

@@ -70,6 +70,16 @@ export const FewShotQuery = z.object({
   query: z.string().min(1).max(4000).optional().openapi({ description: 'the prompt to find similar examples for' }),
 });
 
+export const SearchIndexQuery = z.object({
+  limit: intParam(1, 50_000).optional().openapi({ description: 'examples to index in this batch, 1-50,000 (default 5,000)' }),
+});
+
+export const SearchIndexResult = z.object({
+  indexed: z.number().int().openapi({ description: 'examples whose full-text vector this batch computed' }),
+  pending: z.number().int().openapi({ description: 'examples still without one (their search falls back to computing it)' }),
+}).openapi('SearchIndexResult');
+export type SearchIndexResult = z.infer<typeof SearchIndexResult>;
+
 export const ExportQuery = z.object({
   format: z.enum(['openai', 'sharegpt']).optional().openapi({ description: 'JSONL record shape (default openai)' }),
   cascade_id: shortText(200).optional(),
