@@ -67,6 +67,10 @@ describe('extraction parsers', () => {
     await asRole(database.client, 'authenticated', user, `insert into public.training_annotations (trace_id, trainable) values ('rule-trace', true)`);
     const [row] = await asRole(database.client, 'authenticated', user, `select annotated_by from public.training_annotations where trace_id = 'rule-trace'`);
     expect(row!.annotated_by).toBe(user);
+    await expect(asRole(database.client, 'authenticated', user, `update public.training_annotations set cascade_id = 'forged'`))
+      .rejects.toMatchObject({ code: '42501' });
+    const [pool] = await asRole(database.client, 'authenticated', user, `select cascade_id from public.training_annotations where trace_id = 'rule-trace'`);
+    expect(pool!.cascade_id).toBe(null);
     await expect(asRole(database.client, 'authenticated', user, `insert into public.training_annotation_history (trace_id, action) values ('x', 'insert')`))
       .rejects.toMatchObject({ code: '42501' });
     await expect(asRole(database.client, 'authenticated', user, `delete from public.training_annotation_history`)).rejects.toMatchObject({ code: '42501' });
@@ -304,6 +308,23 @@ describe.each(ADAPTERS)('training-examples through the %s adapter', (adapter) =>
     expect(body.items).toHaveLength(1);
     expect(body.items[0]).toMatchObject({ trace_id: good.trace_id, user_input: 'cracked screen again' });
     expect(body.items[0].similarity).toBeGreaterThan(0);
+  });
+
+  it('few-shot follows a trace that a newer event moves to another cascade; the move is not an annotation change', async () => {
+    const e = event({ cascade_id: 'moved-from', cell_name: 'c', ...openai('late delivery', 'apologies') });
+    await ingest([e]);
+    await annotate(e.trace_id, { trainable: true, confidence: 0.7 });
+    const total = async (cascade: string) => (await get(`/few-shot?cascade_id=${cascade}&cell_name=c`)).total_available;
+    expect([await total('moved-from'), await total('moved-to')]).toEqual([1, 0]);
+    const [before] = await h.database.client.query<{ annotated_at: string; history: number }>(
+      `select annotated_at::text, (select count(*)::int from public.training_annotation_history where trace_id = $1) as history
+         from public.training_annotations where trace_id = $1`, [e.trace_id]);
+    await ingest([{ ...event({ cascade_id: 'moved-to', cell_name: 'c' }), trace_id: e.trace_id, created_at: '2027-01-01T00:00:00Z' }]);
+    expect([await total('moved-from'), await total('moved-to')]).toEqual([0, 1]);
+    const [after] = await h.database.client.query<{ annotated_at: string; history: number; cascade_id: string }>(
+      `select annotated_at::text, cascade_id, (select count(*)::int from public.training_annotation_history where trace_id = $1) as history
+         from public.training_annotations where trace_id = $1`, [e.trace_id]);
+    expect(after).toEqual({ ...before, cascade_id: 'moved-to' });
   });
 
   it('stats per cascade and cell, and the JSONL export of trainable examples', async () => {

@@ -1,6 +1,7 @@
 -- Inverse of 20261127000000_training_ingest_path.sql: the search vector is a
 -- stored generated column again (every example indexed at ingest), and the
--- list, few-shot, export-page and parser functions are those of 20261126000000.
+-- list, few-shot, export-page and parser functions, and the annotation
+-- triggers, are those of 20261126000000.
 do $$
 begin
   -- nested: the inner statement names cron.job, which exists only with pg_cron
@@ -9,6 +10,30 @@ begin
   end if;
 end
 $$;
+
+-- Few-shot's pool back on the examples: stamping and history as in 20261126000000.
+drop trigger if exists training_examples_sync_annotation on public.training_examples;
+drop function if exists private.training_examples_sync_annotation();
+create or replace function private.training_annotations_stamp() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.annotated_by := coalesce(auth.uid(), new.annotated_by);
+  new.annotated_at := now();
+  return new;
+end
+$$;
+
+create or replace trigger training_annotations_stamp
+  before insert or update on public.training_annotations
+  for each row execute function private.training_annotations_stamp();
+create or replace trigger training_annotations_audit
+  after insert or update or delete on public.training_annotations
+  for each row execute function private.training_annotations_audit();
+drop index if exists public.training_annotations_pool_cell_idx;
+drop index if exists public.training_annotations_pool_cascade_idx;
+alter table public.training_annotations drop column if exists cascade_id, drop column if exists cell_name;
 
 drop trigger if exists training_annotations_index_example on public.training_annotations;
 drop trigger if exists training_examples_search_stale on public.training_examples;
