@@ -30,8 +30,9 @@
 --      finding the k-th key are index scans of a human-sized table instead of
 --      a join to every example (834 ms for a 100,000-example pool before).
 
--- Text of a message content: a string, the text parts of an array, or an
--- object's text. Inlined into its callers (plain SQL, no sub-select).
+-- The text parts of an array content ([{"type": "text", "text": ...}] in
+-- OpenAI and Anthropic style), joined: the one case needing a sub-select, so
+-- a function of its own (never inlined, called only for array content).
 create or replace function private.content_parts_text(c jsonb) returns text
 language sql immutable parallel safe
 as $$
@@ -42,6 +43,8 @@ as $$
      order by ord), E'\n'), '')
 $$;
 
+-- Text of a message content: a string, the text parts of an array, or an
+-- object's text. Inlined into its callers (plain SQL, no sub-select).
 create or replace function private.content_text(c jsonb) returns text
 language sql immutable parallel safe
 as $$
