@@ -543,7 +543,8 @@ $$;
 
 -- The conversation functions that wrote those tables as the caller, now
 -- through the functions above (bodies otherwise as in 20261125000000).
--- Usage counts come from the trigger, whoever inserts.
+-- Usage counts come from the trigger, whoever inserts; turns are bounded as
+-- the function bounds them.
 create or replace function public.conversations_create(p_conversation jsonb, p_turns jsonb) returns jsonb
 language plpgsql
 set search_path = ''
@@ -554,6 +555,9 @@ declare
 begin
   if jsonb_typeof(p_turns) is distinct from 'array' or jsonb_array_length(p_turns) = 0 then
     raise exception using errcode = '22023', message = 'turns: give at least one turn';
+  end if;
+  if jsonb_array_length(p_turns) > 500 then
+    raise exception using errcode = '22023', message = 'turns: at most 500 turns per conversation';
   end if;
   insert into public.conversations
     (conversation_id, document_id, chunk_id, template_id, scenario_id, edge_case_id, parent_id, parent_type, title, persona,
@@ -862,6 +866,150 @@ begin
       'o', v_order, 'v', v_last_v, 'n', v_last_v is null, 'k', v_last_k));
   end if;
   return jsonb_build_object('items', to_jsonb(v_items), 'next_cursor', v_next);
+end
+$$;
+
+
+-- Full-text queries are bounded as the functions bound them (a query of a
+-- megabyte is a hundred thousand terms to look up and rank).
+-- As in 20261125000000, with a bound on q.
+create or replace function private.conversation_filter_sql(p_filter jsonb) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+  v_where text[] := array['true'];
+  v_unknown text[];
+begin
+  if p_filter is null or jsonb_typeof(p_filter) = 'null' then
+    return 'true';
+  end if;
+  if jsonb_typeof(p_filter) <> 'object' then
+    raise exception using errcode = '22023', message = 'filter must be an object';
+  end if;
+  select array_agg(k order by k) into v_unknown from jsonb_object_keys(p_filter) k
+   where k not in ('status', 'tier', 'persona', 'emotion', 'topic', 'flagged', 'min_quality', 'max_quality', 'q',
+                   'created_after', 'created_before', 'template_id', 'created_by');
+  if v_unknown is not null then
+    raise exception using errcode = '22023', message = format('unknown filter fields: %s', array_to_string(v_unknown, ', '));
+  end if;
+  if length(p_filter ->> 'q') > 500 then
+    raise exception using errcode = '22023', message = 'q is longer than 500 characters';
+  end if;
+  if p_filter ? 'status' then v_where := array_append(v_where, 'c.status = ($1 ->> ''status'')'); end if;
+  if p_filter ? 'tier' then v_where := array_append(v_where, 'c.tier = ($1 ->> ''tier'')'); end if;
+  if p_filter ? 'persona' then v_where := array_append(v_where, 'c.persona = ($1 ->> ''persona'')'); end if;
+  if p_filter ? 'emotion' then v_where := array_append(v_where, 'c.emotion = ($1 ->> ''emotion'')'); end if;
+  if p_filter ? 'topic' then v_where := array_append(v_where, 'c.topic = ($1 ->> ''topic'')'); end if;
+  if p_filter ? 'flagged' then v_where := array_append(v_where, 'c.is_flagged = ($1 ->> ''flagged'')::boolean'); end if;
+  if p_filter ? 'min_quality' then v_where := array_append(v_where, 'c.quality_score >= ($1 ->> ''min_quality'')::numeric'); end if;
+  if p_filter ? 'max_quality' then v_where := array_append(v_where, 'c.quality_score <= ($1 ->> ''max_quality'')::numeric'); end if;
+  if p_filter ? 'q' then v_where := array_append(v_where, 'c.search_vector @@ websearch_to_tsquery(''english'', $1 ->> ''q'')'); end if;
+  if p_filter ? 'created_after' then v_where := array_append(v_where, 'c.created_at >= ($1 ->> ''created_after'')::timestamptz'); end if;
+  if p_filter ? 'created_before' then v_where := array_append(v_where, 'c.created_at < ($1 ->> ''created_before'')::timestamptz'); end if;
+  if p_filter ? 'template_id' then v_where := array_append(v_where, 'c.template_id = ($1 ->> ''template_id'')::uuid'); end if;
+  if p_filter ? 'created_by' then v_where := array_append(v_where, 'c.created_by = ($1 ->> ''created_by'')::uuid'); end if;
+  return array_to_string(v_where, ' and ');
+end
+$$;
+
+
+-- As in 20261127000000, with a bound on q.
+create or replace function public.training_examples_list(p_filter jsonb default '{}'::jsonb, p_limit integer default 50, p_cursor text default null)
+returns jsonb
+language plpgsql stable
+set search_path = ''
+set timezone = 'UTC'
+set jit = off
+as $$
+declare
+  v_cursor jsonb;
+  v_where text[] := array['true'];
+  v_items jsonb;
+  v_count integer;
+  v_last jsonb;
+begin
+  perform private.check_page_limit(p_limit);
+  if length(p_filter ->> 'q') > 500 then
+    raise exception using errcode = '22023', message = 'q is longer than 500 characters';
+  end if;
+  v_cursor := private.time_cursor_decode(p_cursor);
+  p_filter := coalesce(p_filter, '{}'::jsonb);
+  if p_filter ? 'cascade_id' then v_where := array_append(v_where, 'v.cascade_id = ($1 ->> ''cascade_id'')'); end if;
+  if p_filter ? 'cell_name' then v_where := array_append(v_where, 'v.cell_name = ($1 ->> ''cell_name'')'); end if;
+  if p_filter ? 'model' then v_where := array_append(v_where, 'v.model = ($1 ->> ''model'')'); end if;
+  if p_filter ? 'trainable' then v_where := array_append(v_where, 'v.trainable = ($1 ->> ''trainable'')::boolean'); end if;
+  if p_filter ? 'verified' then v_where := array_append(v_where, 'v.verified = ($1 ->> ''verified'')::boolean'); end if;
+  if p_filter ? 'min_confidence' then v_where := array_append(v_where, 'v.confidence >= ($1 ->> ''min_confidence'')::numeric'); end if;
+  if p_filter ? 'tag' then v_where := array_append(v_where, 'v.tags @> array[($1 ->> ''tag'')]'); end if;
+  if p_filter ? 'q' then v_where := array_append(v_where,
+    'exists (select 1 from public.training_examples s
+              where s.trace_id = v.trace_id
+                and (s.search_vector @@ websearch_to_tsquery(''english'', $1 ->> ''q'')
+                     or (s.search_vector is null
+                         and private.example_search_vector(s.user_input, s.assistant_output) @@ websearch_to_tsquery(''english'', $1 ->> ''q''))))');
+  end if;
+  if p_filter ? 'created_after' then v_where := array_append(v_where, 'v.created_at >= ($1 ->> ''created_after'')::timestamptz'); end if;
+  if p_filter ? 'created_before' then v_where := array_append(v_where, 'v.created_at < ($1 ->> ''created_before'')::timestamptz'); end if;
+  if v_cursor is not null then v_where := array_append(v_where, '(v.created_at, v.trace_id) < (($2 ->> ''t'')::timestamptz, $2 ->> ''i'')'); end if;
+  execute format(
+    'select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at desc, p.trace_id desc), ''[]''::jsonb), count(*),
+            (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.trace_id) order by p.created_at, p.trace_id))[1]
+       from (select v.* from public.training_examples_with_annotations v where %s
+              order by v.created_at desc, v.trace_id desc limit $3) p',
+    array_to_string(v_where, ' and '))
+  into v_items, v_count, v_last using p_filter, v_cursor, p_limit;
+  return jsonb_build_object('items', v_items, 'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
+end
+$$;
+
+
+-- As in 20261127000000, with a bound on the query.
+create or replace function public.training_few_shot(
+  p_cascade_id text default null, p_cell_name text default null, p_k integer default 5, p_query text default null
+) returns jsonb
+language plpgsql stable
+set search_path = ''
+set timezone = 'UTC'
+set jit = off
+as $$
+declare
+  v_filter text;
+  v_kth record;
+  v_total bigint;
+  v_items jsonb;
+begin
+  perform private.check_page_limit(p_k, 50);
+  if length(p_query) > 4000 then
+    raise exception using errcode = '22023', message = 'query is longer than 4000 characters';
+  end if;
+  v_filter := concat(case when p_cascade_id is not null then ' and a.cascade_id = $1' end,
+                     case when p_cell_name is not null then ' and a.cell_name = $2' end);
+  execute 'select count(*) from public.training_annotations a where a.trainable' || v_filter into v_total using p_cascade_id, p_cell_name;
+  execute 'select a.verified, a.confidence from public.training_annotations a where a.trainable' || v_filter
+       || ' order by a.verified desc, a.confidence desc nulls last offset $3 - 1 limit 1'
+    into v_kth using p_cascade_id, p_cell_name, p_k;
+  execute format(
+    'select coalesce(jsonb_agg(jsonb_build_object(
+         ''rank'', r.rank, ''trace_id'', r.trace_id, ''cascade_id'', r.cascade_id, ''cell_name'', r.cell_name, ''model'', r.model,
+         ''system_prompt'', r.system_prompt, ''user_input'', r.user_input, ''assistant_output'', r.assistant_output,
+         ''verified'', r.verified, ''confidence'', r.confidence, ''similarity'', round(r.similarity::numeric, 6), ''tags'', r.tags,
+         ''created_at'', r.created_at) order by r.rank), ''[]''::jsonb)
+       from (select c.*, row_number() over (order by c.verified desc, c.confidence desc nulls last, c.similarity desc,
+                                                    c.created_at desc, c.trace_id) as rank
+               from (select e.*, a.verified, a.confidence, a.tags, %s as similarity
+                       from public.training_annotations a join public.training_examples e on e.trace_id = a.trace_id
+                      where a.trainable %s %s) c
+              order by rank limit $3) r',
+    case when nullif(p_query, '') is null then '0::real'
+         else 'ts_rank(coalesce(e.search_vector, private.example_search_vector(e.user_input, e.assistant_output)),
+                       websearch_to_tsquery(''english'', $4))' end,
+    v_filter,
+    -- at least the k-th key (nulls last: a null confidence is the lowest); no k-th row: the pool is the candidates
+    case when v_kth is null then ''
+         else 'and (a.verified > $5 or (a.verified = $5 and ($6::numeric is null or a.confidence >= $6)))' end)
+  into v_items using p_cascade_id, p_cell_name, p_k, p_query, v_kth.verified, v_kth.confidence;
+  return jsonb_build_object('total_available', v_total, 'items', v_items);
 end
 $$;
 
