@@ -88,8 +88,8 @@ begin
   select * into v_entry from private.adopted_tables where migration = p_migration and table_name = p_table;
   if not found then
     raise exception using errcode = '55000',
-      message = format('migration %s has no adoption record for %s: it cannot tell whether it created the table or found it, so it will not roll it back', p_migration, p_table),
-      hint = 'the database applied the migration before the adoption ledger existed; undo its objects on this table by hand';
+      message = format('migration %s has no adoption record for %s: applied before the adoption ledger existed, it cannot tell whether it created the table or found it, so it will not roll it back', p_migration, p_table),
+      hint = 'undo the migration''s objects on this table by hand';
   end if;
   if v_table is not null and not v_entry.existed then
     execute format('drop table %s', v_table);
