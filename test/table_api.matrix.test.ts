@@ -4,9 +4,10 @@
 // service role may read, insert, update, delete and call
 // (test/support/access_matrix.ts). Each attempt is rolled back, so every
 // actor meets the same fixture; deferred checks run before the rollback.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlClient } from '../functions/_shared/db/sql_client.ts';
-import { type Actor, ACTORS, FIXTURE, FUNCTIONS, TABLES } from './support/access_matrix.ts';
+import { type Actor, ACTORS, FIXTURE, FUNCTIONS, renderMatrix, TABLES } from './support/access_matrix.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 const ids: Record<string, string> = {
@@ -128,5 +129,16 @@ describe('the table API as each role (test/support/access_matrix.ts)', () => {
       actual[fn] = await outcomes(database.client, op.sql, op.prepare);
     }
     expect(actual).toEqual(expected);
+  });
+
+  it('anon is refused everything and the service role allowed everything (what the README tables leave out)', () => {
+    const outcomes = [...Object.values(TABLES).flatMap((t) => [t.select, t.insert?.expect, t.update, t.delete]),
+      ...Object.values(FUNCTIONS).map((f) => f.expect)].filter((o): o is string => o !== undefined);
+    for (const o of outcomes) expect(o.slice(3), o).toBe('NY');
+  });
+
+  it("the README's table API section is this matrix (npm run docs:matrix rewrites it)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(/<!-- access-matrix -->\n([\s\S]*?)\n<!-- \/access-matrix -->/.exec(readme)?.[1]).toBe(renderMatrix());
   });
 });

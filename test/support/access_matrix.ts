@@ -351,3 +351,28 @@ export const FUNCTIONS: Record<string, Op> = {
   training_stats: { sql: 'select public.training_stats()', expect: 'YYYNY' },
   training_export_page: { sql: 'select public.training_export_page()', expect: 'YYYNY' },
 };
+
+const WHO: Record<string, string> = {
+  YYYNY: 'any signed-in user', YNYNY: 'owner, reviewers', YNNNY: 'owner', NNYNY: 'reviewers', NNNNY: 'service role only',
+};
+
+/** An outcome as words, for the README (anon is never allowed and the service role always is: checked by the matrix test). */
+function who(outcome: string | undefined): string {
+  if (outcome === undefined) return '';
+  const words = WHO[outcome];
+  if (!words) throw new Error(`no wording for outcome ${outcome}: add it to WHO`);
+  return words;
+}
+
+/** The README's "Who may do what through the table API" tables, rendered from TABLES and FUNCTIONS. */
+export function renderMatrix(): string {
+  const lines = ['| table or view | read | insert | update | delete |', '| --- | --- | --- | --- | --- |'];
+  for (const [name, t] of Object.entries(TABLES)) {
+    lines.push(`| \`${name}\` | ${who(t.select)} | ${who(t.insert?.expect)} | ${who(t.update)} | ${who(t.delete)} |`);
+  }
+  lines.push('', '| who may call | functions |', '| --- | --- |');
+  const byWho = new Map<string, string[]>();
+  for (const [name, f] of Object.entries(FUNCTIONS)) byWho.set(who(f.expect), [...(byWho.get(who(f.expect)) ?? []), name]);
+  for (const [words, names] of byWho) lines.push(`| ${words} | ${names.map((n) => `\`${n}\``).join(', ')} |`);
+  return lines.join('\n');
+}
