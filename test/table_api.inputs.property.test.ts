@@ -123,6 +123,12 @@ describe('public functions with any input', () => {
     expect(await message(`select public.training_examples_list($1::text::jsonb)`, [JSON.stringify({ q: 'word '.repeat(200) })]))
       .toBe('22023 q is longer than 500 characters');
     expect(await message(`select public.training_few_shot(p_query => $1)`, ['word '.repeat(1000)])).toBe('22023 query is longer than 4000 characters');
+    // a snapshot stored through the table API nests no deeper than a request body may
+    const [pkg] = await asRole<{ id: string }>(database.client, 'authenticated', alice, `select (public.packages_create('deep') ->> 'id') as id`);
+    expect(await message(`insert into public.training_package_versions (package_id, config_snapshot) values ($1, $2::text::jsonb)`,
+      [pkg!.id, '{"a":'.repeat(101) + '1' + '}'.repeat(101)])).toMatch(/^23514 .*training_package_versions_snapshots_depth/);
+    expect(await message(`insert into public.training_package_versions (package_id, config_snapshot) values ($1, $2::text::jsonb)`,
+      [pkg!.id, '{"a":'.repeat(99) + '1' + '}'.repeat(99)])).toBeNull();
     const objectives = JSON.stringify({ objectives: Array.from({ length: 201 }, (_, i) => `o${i}`) });
     expect(await message(`select public.runs_create('many-objectives', $1::text::jsonb)`, [objectives]))
       .toBe('22023 config.objectives declares more than 200 objectives');

@@ -745,6 +745,14 @@ begin
 end
 $$;
 
+-- Version snapshots nest at most 100 levels, as request bodies do: publishing
+-- hashes them and a diff compares them recursively, which a deeper document
+-- stored through the table API would only take to the stack limit.
+alter table public.training_package_versions drop constraint if exists training_package_versions_snapshots_depth;
+alter table public.training_package_versions add constraint training_package_versions_snapshots_depth
+  check (not jsonb_path_exists(config_snapshot, 'strict $.**{101}') and not jsonb_path_exists(model_snapshot, 'strict $.**{101}')
+         and not jsonb_path_exists(dataset_snapshot, 'strict $.**{101}'));
+
 -- As in 20261123000000, with the checks first and the filter compiled by
 -- private.run_filter_compile ($10 is the array of predicates).
 create or replace function public.runs_list(

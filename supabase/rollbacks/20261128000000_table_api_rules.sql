@@ -18,6 +18,7 @@ drop function if exists private.package_keep_published();
 drop function if exists private.training_configs_owner();
 drop function if exists public.get_next_version_number(uuid);
 drop view if exists public.training_examples_mv;
+alter table public.training_package_versions drop constraint if exists training_package_versions_snapshots_depth;
 drop index if exists public.training_configs_current_version_idx;
 drop index if exists public.training_package_versions_package_parent_idx;
 create index if not exists training_package_versions_parent_idx
