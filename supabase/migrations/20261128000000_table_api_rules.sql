@@ -2,8 +2,8 @@
 -- every table, view and function in public to anon and authenticated with
 -- the caller's JWT, so whatever the functions refuse, a direct
 -- supabase.from(...) write or rpc(...) call must refuse as well. The rules
--- chosen here (README: "Who may do what"; test/rules/access_matrix.ts lists
--- them object by object):
+-- chosen here (README: "Who may do what, through every door";
+-- test/support/access_matrix.ts lists them object by object):
 --   1. Reviewed conversations are frozen: once approved or rejected, no role
 --      but the service role changes their content or turns; a reviewer
 --      reopens them (request_changes) first. Reviewer notes and reopening are
@@ -18,7 +18,9 @@
 --      (the function that streamed the file vouches for its size and hash).
 --   4. Every public function bounds its own inputs: the filter AST of
 --      runs_list is checked for size, depth and count before anything is
---      compiled, and compiles to SQL linear in its size.
+--      compiled, and compiles to SQL linear in its size; turns, full-text
+--      queries, declared objectives and snapshot nesting are bounded as the
+--      HTTP layer bounds them.
 --   5. Security definer functions check that the caller may see what they read.
 --   6. The API roles hold no sequence privileges, now or by default.
 --   7. A package with published (or archived) versions is never deleted by a
@@ -45,7 +47,7 @@ as $$ select coalesce(auth.role(), 'service_role') = 'service_role' $$;
 -- Before a conversation is written: created unreviewed; reviewer notes and
 -- reopening by reviewers; an approved or rejected conversation's content
 -- frozen. Every client-writable column but status and reviewer_notes is
--- content (test/rules checks this list against the column grants).
+-- content (test/table_api.rules.test.ts checks this list against the grants).
 create or replace function private.conversations_guard_review() returns trigger
 language plpgsql
 set search_path = ''
@@ -1334,7 +1336,7 @@ create index if not exists training_package_versions_package_parent_idx
 -- if it has no SET clause; the procedure commits between batches, which a
 -- procedure with a SET clause cannot. They name only pg_catalog (always
 -- searched first) and schema-qualified private functions, and every caller
--- runs with search_path = '' (test/rules/catalog.test.ts proves a shadowing
+-- runs with search_path = '' (test/table_api.catalog.test.ts proves a shadowing
 -- schema changes nothing).
 comment on function private.content_text(jsonb) is 'search_path: none, so that it inlines (see 20261128000000)';
 comment on function private.content_parts_text(jsonb) is 'search_path: none, so that it inlines (see 20261128000000)';
