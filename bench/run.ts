@@ -8,7 +8,6 @@
 // (COPY) run on PostgreSQL only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
 import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_client.ts';
 import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
@@ -48,14 +47,14 @@ for (const kind of values.db.split(',')) {
   } else {
     const admin = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
     const name = `registry_bench_${Date.now()}`;
-    const sql = postgres(admin, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`create database ${name}`);
+    const sql = postgresClient(admin, { max: 1 });
+    await sql.exec(`create database ${name}`);
     const url = new URL(admin);
     url.pathname = `/${name}`;
     client = postgresClient(url.toString(), { max: 4 });
     connect = (max) => postgresClient(url.toString(), { max });
     pgUrl = url.toString();
-    drop = async () => { await sql.unsafe(`drop database ${name} with (force)`); await sql.end(); };
+    drop = async () => { await sql.exec(`drop database ${name} with (force)`); await sql.close(); };
   }
   try {
     await prepareDatabase(client);
