@@ -21,6 +21,8 @@ const DEFINER_CALLED_BY_AUTHENTICATED: Record<string, string> = {
   'private.batch_job_finish(p_job_id uuid, p_error text)': "moves only the caller's running job",
   'private.export_log_open(p_format text, p_shape text, p_filters jsonb, p_include_metadata boolean, p_file_name text)': 'stamps the caller as owner',
   'private.export_log_record_page(p_export_id uuid, p_ids uuid[])': "records only into the caller's running export",
+  'private.idempotency_claim(p_key text, p_fingerprint text, p_fn text)': "reads and writes only the caller's own idempotency keys",
+  'private.idempotency_store(p_key text, p_result jsonb)': "writes only the caller's own idempotency key",
 };
 
 describe('the catalog holds the rules', () => {
