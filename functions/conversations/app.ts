@@ -2,7 +2,7 @@
 // quality scores and auto-flagging (computed by the database), review,
 // bulk rescore as a batch job, streamed exports, generation logs.
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { callRpc, createFunctionApp, type FunctionDeps, ignoreIdempotencyKey } from '../_shared/http/app.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { serviceCaller } from '../_shared/http/service_caller.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
@@ -114,6 +114,7 @@ export function createConversationsApp(deps: FunctionDeps) {
   });
 
   app.openapi(routes.export, async (c) => {
+    ignoreIdempotencyKey(c); // a download: every request streams (and logs) its own file
     const b = c.req.valid('json');
     const shape = b.shape ?? defaultShape(b.format);
     const fileName = exportFileName('conversations', shape, fileWriter(b.format, shape, false).extension);
@@ -125,6 +126,7 @@ export function createConversationsApp(deps: FunctionDeps) {
   });
 
   app.openapi(routes.rescore, async (c) => {
+    ignoreIdempotencyKey(c); // several calls; rescoring twice gives the same scores
     const b = c.req.valid('json');
     const job = await callRpc<BatchJob>(c, db, 'conversations_rescore_start', { p_threshold: b.threshold, p_filter: b.filter });
     try {

@@ -4,7 +4,7 @@
 // next statement, and always before COMMIT), so a request that ran out of
 // time never commits after it was answered.
 import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
-import type { SqlClient, TransactionOptions } from '../../functions/_shared/db/sql_client.ts';
+import { type SqlClient, type TransactionOptions, untilAborted } from '../../functions/_shared/db/sql_client.ts';
 
 export interface PgliteClientOptions {
   /** Checked before every transaction that may write; throws (a DbError) to refuse it. */
@@ -29,12 +29,16 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
       const { signal: txSignal, readOnly } = txOptions;
       txSignal?.throwIfAborted();
       if (!readOnly) options.beforeWrite?.();
-      return pg.transaction(async (tx) => {
+      const running = pg.transaction(async (tx) => {
         txSignal?.throwIfAborted();
         const result = await fn(wrap(tx, txSignal));
         txSignal?.throwIfAborted();
         return result;
       });
+      if (!txSignal) return running;
+      // Answer at the abort; the transaction, queued or running, rolls back at its next step.
+      running.catch(() => {});
+      return untilAborted(running, txSignal);
     },
     async close() {
       await pg.close();

@@ -33,7 +33,7 @@ export const WEBHOOK_TOKEN = 'test-wandb-webhook-token';
 
 export async function createHarness(
   adapter: AdapterKind,
-  options: { bodyLimitBytes?: number; wandb?: { token?: string; secret?: string } } = {},
+  options: { bodyLimitBytes?: number; requestTimeoutMs?: number; wandb?: { token?: string; secret?: string } } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
   const direct = sqlAdapter(database.client);
@@ -46,7 +46,7 @@ export async function createHarness(
   }
   const logs: LogLine[] = [];
   const gateway = createGateway({
-    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, wandb: options.wandb ?? { token: WEBHOOK_TOKEN },
+    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, requestTimeoutMs: options.requestTimeoutMs, wandb: options.wandb ?? { token: WEBHOOK_TOKEN },
   });
   const users = { alice: crypto.randomUUID(), bob: crypto.randomUUID() };
   const tokens = {

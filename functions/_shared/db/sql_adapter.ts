@@ -8,7 +8,7 @@
 // its signal aborts. A read (a stable or immutable function) that fails
 // because its connection did (a stale pooled connection after an outage) is
 // retried once on a fresh one; a write never is, it may have committed.
-import type { SqlClient } from './sql_client.ts';
+import { type SqlClient, untilAborted } from './sql_client.ts';
 import { type Caller, type Db, DbError, isConnectionFailure, ROLES, type RpcOptions, toDbError } from './port.ts';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -41,9 +41,14 @@ export function sqlAdapter(client: SqlClient): Db {
       let retried = false;
       for (;;) {
         try {
-          return await call<T>(fn, args, caller, await signature(fn), options);
+          return await call<T>(fn, args, caller, await untilAborted(signature(fn), options.signal), options);
         } catch (err) {
-          const e = toDbError(options.signal?.aborted ? options.signal.reason : err);
+          let e = toDbError(options.signal?.aborted ? options.signal.reason : err);
+          // Our own statement or lock timeout (what was left of the deadline): the deadline passed.
+          if ((e.code === '57014' || e.code === '55P03') && options.deadline !== undefined && Date.now() >= options.deadline - 100
+              && !/^the (request|client)/.test(e.message)) {
+            e = new DbError('57014', `the request did not finish within its deadline (${e.message})`);
+          }
           const sig = await signatures.get(fn)?.catch(() => undefined);
           if (!retried && sig?.readOnly && !options.idempotency && !options.signal?.aborted && isConnectionFailure(e.code)) {
             retried = true;

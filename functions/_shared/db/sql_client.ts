@@ -65,6 +65,10 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
   pool.on('error', onError);
   pool.on('connect', (client) => {
     client.on('notice', () => {});
+    // A backend whose client went away (a request abandoned at its deadline
+    // closes its connection) stops within a second, even inside a long
+    // statement or a lock wait, instead of running on for nobody.
+    client.query('set client_connection_check_interval = 1000').catch(() => {});
   });
 
   const statementNames = new Map<string, string>();
@@ -178,4 +182,15 @@ function destroy(client: pg.PoolClient): void {
   } catch {
     // already gone
   }
+}
+
+/** The promise, or the signal's reason as soon as it aborts (the promise goes on, unobserved). */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
