@@ -9,6 +9,7 @@ import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
 import { defaultShape, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName } from '../_shared/export/paged_stream.ts';
 import { type ExportStart, exportResponse } from './export_stream.ts';
+import { responseDelivery } from '../_shared/export/paged_stream.ts';
 import {
   BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, ExportBody, ExportLog,
   GenerationLog, GenerationLogBody, GenerationStats, ListQuery, RescoreBody, ReviewBody, ScoreResult, StatsQuery,
@@ -122,7 +123,7 @@ export function createConversationsApp(deps: FunctionDeps) {
       p_format: b.format, p_shape: shape, p_filter: b.filter ?? { status: 'approved' },
       p_include_metadata: b.include_metadata ?? false, p_file_name: fileName,
     });
-    return exportResponse(db, c.get('caller'), () => serviceCaller(deps.auth?.secret), started) as never;
+    return exportResponse(db, c.get('caller'), () => serviceCaller(deps.auth?.secret), started, undefined, responseDelivery(c.env)) as never;
   });
 
   app.openapi(routes.rescore, async (c) => {

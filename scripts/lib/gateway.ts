@@ -7,7 +7,8 @@ export function createGateway(deps: GatewayDeps) {
   const apps = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, create]) => [name, create(deps)]));
   return {
     names: Object.keys(apps),
-    fetch(request: Request): Response | Promise<Response> {
+    /** `env` is what the server hands the app (@hono/node-server: { incoming, outgoing }), passed on. */
+    fetch(request: Request, env?: unknown): Response | Promise<Response> {
       const url = new URL(request.url);
       const match = /^\/functions\/v1(\/([^/]+).*)$/.exec(url.pathname);
       const app = match ? apps[match[2]!] : undefined;
@@ -16,7 +17,7 @@ export function createGateway(deps: GatewayDeps) {
         return new Response(JSON.stringify(problemBody(problem)), { status: 404, headers: { 'content-type': 'application/problem+json' } });
       }
       url.pathname = match[1]!;
-      return app.fetch(new Request(url, request));
+      return app.fetch(new Request(url, request), env);
     },
   };
 }
