@@ -100,7 +100,7 @@ declare
   v_result jsonb;
 begin
   if p_fn is null or p_fn !~ '^[a-z_][a-z0-9_]*$' or p_fn = 'idempotent_call' then
-    raise exception using errcode = '42883', message = format('function public.%s cannot be called with an idempotency key', p_fn);
+    raise exception using errcode = 'PT404', message = format('function public.%s cannot be called with an idempotency key', p_fn);
   end if;
   if jsonb_typeof(coalesce(p_args, '{}')) <> 'object' then
     raise exception using errcode = '22023', message = 'the arguments are a JSON object';
@@ -111,12 +111,12 @@ begin
     from pg_catalog.pg_proc p
    where p.pronamespace = 'public'::regnamespace and p.proname = p_fn;
   if not found then
-    raise exception using errcode = '42883', message = format('function public.%s does not exist', p_fn);
+    raise exception using errcode = 'PT404', message = format('function public.%s does not exist', p_fn);
   end if;
   select string_agg(k, ', ') into v_unknown
     from jsonb_object_keys(coalesce(p_args, '{}')) k where not k = any(coalesce(v_names, '{}'));
   if v_unknown is not null then
-    raise exception using errcode = '42883', message = format('function public.%s has no argument %s', p_fn, v_unknown);
+    raise exception using errcode = '22023', message = format('function public.%s has no argument %s', p_fn, v_unknown);
   end if;
 
   v_stored := private.idempotency_claim(p_key, p_fingerprint, p_fn);
