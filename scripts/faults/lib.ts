@@ -2,6 +2,7 @@
 // clients that remembers every acknowledged write, throwaway PostgreSQL
 // clusters and tmpfs mounts that are always removed again.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -113,6 +114,8 @@ export interface Server {
   token: string;
   child: ChildProcess;
   exited: { code: number | null; signal: string | null } | null;
+  /** Set when the suite itself kills it: requests in flight then get no answer, as expected. */
+  dying: boolean;
   output: string[];
   stop(): Promise<void>;
   kill9(): Promise<void>;
@@ -126,14 +129,16 @@ export async function startServer(options: { cwd: string; port: number; env: Rec
   });
   const output: string[] = [];
   const server: Server = {
-    base: `http://127.0.0.1:${options.port}/functions/v1`, token: '', child, exited: null, output,
+    base: `http://127.0.0.1:${options.port}/functions/v1`, token: '', child, exited: null, dying: false, output,
     async stop() {
       if (server.exited) return;
+      server.dying = true;
       child.kill('SIGTERM');
       await exit;
     },
     async kill9() {
       if (server.exited) return;
+      server.dying = true;
       child.kill('SIGKILL');
       await exit;
     },
@@ -202,7 +207,7 @@ export async function call(server: Server, tally: Tally, limits: RequestLimits, 
     await res.clone().arrayBuffer();
   } catch (err) {
     const what = err instanceof Error ? err.message : String(err);
-    if (server.exited) return null; // judged by the caller (the server must stay up)
+    if (server.exited || server.dying) return null; // judged by the caller (the server must stay up)
     tally.violations.push(`${init.method ?? 'GET'} ${path}: no answer (${what})`);
     return null;
   }
@@ -217,11 +222,12 @@ export async function call(server: Server, tally: Tally, limits: RequestLimits, 
   return res;
 }
 
-export function logBatch(id: string, events = BATCH_SIZE, bytesPerEvent = 200) {
+/** A batch of log events; with `bytesPerEvent`, each carries that much incompressible text. */
+export function logBatch(id: string, events = BATCH_SIZE, bytesPerEvent = 0) {
   return {
     items: Array.from({ length: events }, (_, i) => ({
       id: `${id}-${i}`, trace_id: `${id}-trace-${i}`, cascade_id: 'faults', cell_name: 'load',
-      request: { messages: [{ role: 'user', content: `question ${i} ${'q'.repeat(bytesPerEvent)}` }] },
+      request: { messages: [{ role: 'user', content: `question ${i} ${randomBytes(Math.ceil(bytesPerEvent * 3 / 4)).toString('base64')}` }] },
       response: { choices: [{ message: { content: `answer ${i}` } }] },
     })),
   };
@@ -231,7 +237,7 @@ export function logBatch(id: string, events = BATCH_SIZE, bytesPerEvent = 200) {
 export function startLoad(server: Server, tally: Tally, limits: RequestLimits, clients: number, tag: string) {
   let running = true;
   const loops = Array.from({ length: clients }, async (_, worker) => {
-    while (running && !server.exited) {
+    while (running && !server.exited && !server.dying) {
       const n = sequence++;
       if (n % 3 === 0) {
         const runId = `${tag}-run-${worker}-${n}`;

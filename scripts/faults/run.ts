@@ -13,7 +13,7 @@
 // Every phase: the server stays up, every answer is a 2xx, a 4xx or a 503
 // problem with Retry-After within the deadline, the server recovers without
 // a restart, every acknowledged write is there and no batch is half there.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,6 +63,7 @@ async function fillUntilRefused(server: Server, tally: Tally, tag: string, limit
 
 async function postgresFaults(cleanup: Cleanup) {
   const work = mkdtempSync(join(tmpdir(), 'faults-pg-'));
+  chmodSync(work, 0o755); // the tablespace inside it belongs to postgres
   cleanup.add(`rm ${work}`, () => rmSync(work, { recursive: true, force: true }));
   const cluster = await createCluster(cleanup);
   say(`cluster ${cluster.version}/${cluster.name} on port ${cluster.port}`);

@@ -65,11 +65,17 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
   pool.on('error', onError);
   pool.on('connect', (client) => {
     client.on('notice', () => {});
-    // A backend whose client went away (a request abandoned at its deadline
-    // closes its connection) stops within a second, even inside a long
-    // statement or a lock wait, instead of running on for nobody.
-    client.query('set client_connection_check_interval = 1000').catch(() => {});
   });
+  // A backend whose client went away (a request abandoned at its deadline
+  // closes its connection) stops within a second, even inside a long
+  // statement or a lock wait, instead of running on for nobody (PostgreSQL 14+;
+  // elsewhere the setting is refused and the deadline's statement_timeout bounds it).
+  const checked = new WeakSet<pg.PoolClient>();
+  const prepareConnection = async (client: pg.PoolClient) => {
+    if (checked.has(client)) return;
+    checked.add(client);
+    await client.query('set client_connection_check_interval = 1000').catch(() => {});
+  };
 
   const statementNames = new Map<string, string>();
   const config = (text: string, raw: unknown[]): pg.QueryConfig => {
@@ -103,6 +109,7 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
   async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, { signal }: TransactionOptions): Promise<T> {
     signal?.throwIfAborted();
     const client = await checkout(signal);
+    await prepareConnection(client);
     let broken = false;
     // Errors of a connection while it is checked out (no query waiting for
     // them) must be listened to, or they crash the process.
