@@ -13,6 +13,7 @@ import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
 import { benchAnalytics } from './analytics.ts';
 import { benchConversations } from './conversations.ts';
+import { benchDriver } from './driver.ts';
 import { benchPackages } from './packages.ts';
 import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
@@ -34,7 +35,7 @@ const { values } = parseArgs({ options: {
   'server-runs': { type: 'string', default: '100000' },
 } });
 const suites = new Set(values.suites.split(','));
-const runs = suites.has('runs') || suites.has('analytics') ? Number(values.runs) : 0;
+const runs = suites.has('runs') || suites.has('analytics') || suites.has('driver') ? Number(values.runs) : 0;
 const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
 
 for (const kind of values.db.split(',')) {
@@ -67,6 +68,7 @@ for (const kind of values.db.split(',')) {
     const results = [
       ...suites.has('runs') ? await benchRuns(client, { iterations, writes: Number(values.writes) }) : [],
       ...suites.has('analytics') ? await benchAnalytics(client, { iterations, reports: Number(values.reports) }) : [],
+      ...suites.has('driver') && pgUrl ? await benchDriver(pgUrl, { iterations, writes: Number(values.writes) }) : [],
       ...suites.has('packages') && connect
         ? await benchPackages(connect, { iterations, operations: Number(values.operations), versions: Number(values.versions) })
         : [],
