@@ -90,7 +90,14 @@ export async function createCluster(cleanup: Cleanup): Promise<Cluster> {
     version, name, port,
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stopFast: () => ctl('stop', '-m', 'fast'),
-    start: () => ctl('start'),
+    start: () => {
+      try {
+        ctl('start');
+      } catch (err) {
+        const log = sh('tail', ['-n', '15', `/var/log/postgresql/postgresql-${version}-${name}.log`], { allowFail: true });
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n${log}`);
+      }
+    },
     pids() {
       const out = sh('pg_lsclusters', ['-h', version, name], { allowFail: true });
       if (!/online/.test(out)) return [];
@@ -233,7 +240,7 @@ export function logBatch(id: string, events = BATCH_SIZE, bytesPerEvent = 0) {
   };
 }
 
-/** Clients in a loop until stop(): a run, a log batch, a read, in turn. */
+/** Clients in a loop until stop(): a run, a log batch (every other one heavy), a read, in turn. */
 export function startLoad(server: Server, tally: Tally, limits: RequestLimits, clients: number, tag: string) {
   let running = true;
   const loops = Array.from({ length: clients }, async (_, worker) => {
@@ -244,9 +251,11 @@ export function startLoad(server: Server, tally: Tally, limits: RequestLimits, c
         const res = await call(server, tally, limits, '/runs', { method: 'POST', body: JSON.stringify({ run_id: runId, config: { n } }) });
         if (res && res.status < 300) tally.ackedRuns.add(runId);
       } else if (n % 3 === 1) {
+        // every other batch is heavy (20 events of 16 KB: the backend is busy for a while)
         const batch = `${tag}-batch-${worker}-${n}`;
         tally.sentBatches.add(batch);
-        const res = await call(server, tally, limits, '/training-examples/logs', { method: 'POST', body: JSON.stringify(logBatch(batch)) });
+        const body = JSON.stringify(logBatch(batch, BATCH_SIZE, n % 2 === 0 ? 16_000 : 0));
+        const res = await call(server, tally, limits, '/training-examples/logs', { method: 'POST', body });
         if (res && res.status < 300) tally.ackedBatches.add(batch);
       } else {
         await call(server, tally, limits, '/runs/stats');

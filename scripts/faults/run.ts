@@ -8,12 +8,12 @@
 // PostgreSQL is stopped (fast) and started, frozen with SIGSTOP beyond the
 // request deadline and thawed, and its tablespace filled and then grown.
 // The embedded database: the server is killed with SIGKILL at random moments
-// while writing and started again, and its .data filesystem is filled (with
-// the free-space floor, and without it) and then grown.
+// while writing and started again, and its .data filesystem is filled (by the
+// server up to its free-space floor, then by another file) and then grown.
 // Every phase: the server stays up, every answer is a 2xx, a 4xx or a 503
 // problem with Retry-After within the deadline, the server recovers without
 // a restart, every acknowledged write is there and no batch is half there.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,7 +48,7 @@ function judge(phase: string, tally: Tally) {
 /** Big log batches until the database refuses one with a 503 (disk full); the number sent. */
 async function fillUntilRefused(server: Server, tally: Tally, tag: string, limitBatches: number): Promise<number> {
   for (let i = 0; i < limitBatches; i++) {
-    const batch = logBatch(`${tag}-${i}`, 200, 20_000);
+    const batch = logBatch(`${tag}-${i}`, 200, 40_000);
     for (const e of batch.items) e.cascade_id = 'filler';
     const res = await call(server, tally, limits, '/training-examples/logs', { method: 'POST', body: JSON.stringify(batch) });
     expectUp(server, tag);
@@ -68,7 +68,7 @@ async function postgresFaults(cleanup: Cleanup) {
   const cluster = await createCluster(cleanup);
   say(`cluster ${cluster.version}/${cluster.name} on port ${cluster.port}`);
   const ts = join(work, 'tablespace');
-  mountTmpfs(ts, 96, cleanup, 'postgres:postgres');
+  mountTmpfs(ts, 192, cleanup, 'postgres:postgres');
   cluster.psql(`create tablespace faults_ts location '${ts}'`);
   cluster.psql('create database registry tablespace faults_ts');
   const url = `postgres://postgres@127.0.0.1:${cluster.port}/registry`;
@@ -83,15 +83,19 @@ async function postgresFaults(cleanup: Cleanup) {
     await sleep(1500);
     judge('pg warm-up', tally);
 
-    // 1. Busy backends terminated, again and again.
-    for (let round = 0; round < 12; round++) {
-      cluster.psql(`select count(pg_terminate_backend(pid)) from pg_stat_activity
-                     where application_name = 'training-registry' and pid <> pg_backend_pid()`);
-      await sleep(300);
+    // 1. The server's backends terminated, busy or idle, again and again.
+    let busy = 0;
+    let terminated = 0;
+    for (let round = 0; round < 30; round++) {
+      const [active, all] = cluster.psql(`select count(*) filter (where state <> 'idle'), count(pg_terminate_backend(pid))
+        from pg_stat_activity where application_name = 'training-registry' and pid <> pg_backend_pid()`).trim().split('|').map(Number);
+      busy += active ?? 0;
+      terminated += all ?? 0;
+      await sleep(150);
       expectUp(server, 'pg terminate');
     }
     await recovers(server, tally, limits, 15_000, 'pg');
-    judge('pg terminate backends x12', tally);
+    judge(`pg terminate backends x30 (${terminated} backends, ${busy} of them in a request)`, tally);
 
     // 2. Fast shutdown, down for 3 s, started again.
     for (let round = 0; round < 2; round++) {
@@ -105,6 +109,7 @@ async function postgresFaults(cleanup: Cleanup) {
     judge('pg fast stop and restart x2', tally);
 
     // 3. Frozen (SIGSTOP) for twice the deadline, then thawed.
+    const unavailableBefore = tally.statuses['503'] ?? 0;
     const pids = cluster.pids();
     for (const pid of pids) sh('kill', ['-STOP', String(pid)]);
     try {
@@ -115,7 +120,7 @@ async function postgresFaults(cleanup: Cleanup) {
     }
     const thawed = await recovers(server, tally, limits, 20_000, 'pg');
     say(`pg: recovered ${Math.round(thawed)} ms after SIGCONT`);
-    if (!tally.statuses['503']) failures.push('pg frozen: no request was answered 503 while PostgreSQL was stopped');
+    if ((tally.statuses['503'] ?? 0) === unavailableBefore) failures.push('pg frozen: no request was answered 503 while PostgreSQL was stopped');
     judge(`pg frozen ${2 * DEADLINE_MS} ms (SIGSTOP on ${pids.length} processes)`, tally);
 
     // 4. The tablespace fills up; then it grows.
@@ -168,35 +173,34 @@ async function embeddedKill9(cleanup: Cleanup) {
   }
 }
 
-async function embeddedDiskFull(cleanup: Cleanup, floorMb: number | null) {
-  const tag = floorMb === null ? 'embedded .data full (default floor)' : `embedded .data full (floor ${floorMb} MB)`;
+async function embeddedDiskFull(cleanup: Cleanup) {
+  const tag = 'embedded .data full';
   const work = mkdtempSync(join(tmpdir(), 'faults-full-'));
   cleanup.add(`rm ${work}`, () => rmSync(work, { recursive: true, force: true }));
   const data = join(work, '.data');
-  mountTmpfs(data, floorMb === null ? 256 : 160, cleanup);
+  mountTmpfs(data, 256, cleanup);
   const port = await freePort(54400);
-  const server = await startServer({ cwd: work, port, env: { ...serverEnv, ...(floorMb === null ? {} : { DATA_MIN_FREE_MB: String(floorMb) }) } });
+  const server = await startServer({ cwd: work, port, env: serverEnv });
   cleanup.add('kill the embedded server', () => server.kill9());
   const tally = newTally();
-  const load = startLoad(server, tally, limits, 2, floorMb === null ? 'ef' : 'eg');
+  const load = startLoad(server, tally, limits, 2, 'ef');
   try {
-    await fillUntilRefused(server, tally, floorMb === null ? 'ef-fill' : 'eg-fill', 400);
+    await fillUntilRefused(server, tally, 'ef-fill', 400);
+    // Something else takes most of what is left (not all of it: see docs/pglite-wal-enospc.md).
+    const { bavail, bsize } = statfsSync(data);
+    writeFileSync(join(data, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 24 * 2 ** 20)));
+    say(`${tag}: another file took all but 24 MB`);
     // Never hangs: the OpenAPI document and reads answer while writes are refused.
     for (let i = 0; i < 5; i++) {
       const doc = await call(server, tally, limits, '/runs/openapi.json');
       if (doc?.status !== 200) failures.push(`${tag}: openapi.json answered ${doc?.status}`);
+      const read = await call(server, tally, limits, '/runs/stats');
+      if (read?.status !== 200) failures.push(`${tag}: a read answered ${read?.status}`);
       await sleep(300);
     }
     expectUp(server, tag);
-    // Something else fills the rest: still no hang.
-    if (floorMb !== null) {
-      writeFileSync(join(data, 'filler'), Buffer.alloc(8 * 2 ** 20));
-      await sleep(1000);
-      const doc = await call(server, tally, limits, '/runs/openapi.json');
-      if (doc?.status !== 200) failures.push(`${tag}: openapi.json answered ${doc?.status} with the disk full`);
-    }
     resizeTmpfs(data, 1024);
-    const ms = await recovers(server, tally, limits, 30_000, floorMb === null ? 'ef' : 'eg');
+    const ms = await recovers(server, tally, limits, 30_000, 'ef');
     say(`${tag}: writes resumed ${Math.round(ms)} ms after the filesystem grew`);
   } finally {
     await load.stop();
@@ -223,8 +227,7 @@ try {
   if (values.only !== 'embedded') await postgresFaults(cleanup);
   if (values.only !== 'postgres') {
     await embeddedKill9(cleanup);
-    await embeddedDiskFull(cleanup, null);
-    await embeddedDiskFull(cleanup, 0);
+    await embeddedDiskFull(cleanup);
   }
 } catch (err) {
   failures.push(`aborted: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);

@@ -22,7 +22,7 @@ export async function openDatabase(options: { dataDir?: string | null } = {}): P
   const dataDir = options.dataDir === undefined ? '.data/pglite' : options.dataDir;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   return {
-    client: await pgliteClient(dataDir ?? undefined, { log: (m) => console.error(m) }),
+    client: await pgliteClient(dataDir ?? undefined),
     description: dataDir ? `embedded PGlite in ${dataDir}` : 'embedded PGlite in memory',
   };
 }
