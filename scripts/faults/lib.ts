@@ -129,7 +129,9 @@ export interface Server {
 }
 
 export async function startServer(options: { cwd: string; port: number; env: Record<string, string> }): Promise<Server> {
-  const child = spawn(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'scripts/start.ts')], {
+  // FAULTS_SERVER_ROOT: run another checkout's server under the same faults (e.g. an older commit, to compare).
+  const serverRoot = process.env.FAULTS_SERVER_ROOT ?? ROOT;
+  const child = spawn(join(ROOT, 'node_modules/.bin/node'), [join(serverRoot, 'scripts/start.ts')], {
     cwd: options.cwd,
     env: { ...process.env, PORT: String(options.port), WANDB_WEBHOOK_TOKEN: 'faults-webhook-token', DATABASE_URL: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,6 +157,7 @@ export async function startServer(options: { cwd: string; port: number; env: Rec
     resolve();
   }));
   const remember = (chunk: Buffer) => {
+    if (process.env.FAULTS_VERBOSE) process.stderr.write(chunk);
     for (const line of chunk.toString().split('\n')) if (line.trim()) output.push(line.slice(0, 500));
     if (output.length > 400) output.splice(0, output.length - 400);
   };

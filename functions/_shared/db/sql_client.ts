@@ -65,6 +65,11 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
   pool.on('error', onError);
   pool.on('connect', (client) => {
     client.on('notice', () => {});
+    // For the client's whole life, not only while it is idle in the pool or
+    // in a transaction here: a backend terminated while the client is between
+    // owners (released after a failure, being closed) still reports a FATAL
+    // error, and an 'error' event nobody listens to kills the process.
+    client.on('error', onError);
   });
   // A backend whose client went away (a request abandoned at its deadline
   // closes its connection) stops within a second, even inside a long
@@ -111,11 +116,9 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
     const client = await checkout(signal);
     await prepareConnection(client);
     let broken = false;
-    // Errors of a connection while it is checked out (no query waiting for
-    // them) must be listened to, or they crash the process.
-    const onClientError = (err: Error) => {
+    // An error of the connection while it is ours: it goes back to the pool only to be closed.
+    const onClientError = () => {
       broken = true;
-      onError(err);
     };
     client.on('error', onClientError);
     let abandon: () => void = () => {};
