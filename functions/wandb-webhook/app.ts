@@ -7,7 +7,8 @@ import type { Context } from 'hono';
 import { sign } from 'hono/jwt';
 import type { Caller } from '../_shared/db/port.ts';
 import { httpStatusForDbCode } from '../_shared/db/status.ts';
-import { LOCAL_JWT_SECRET, readEnv } from '../_shared/env.ts';
+import { readEnv } from '../_shared/env.ts';
+import { type AuthOptions, authFromEnv } from '../_shared/http/auth.ts';
 import {
   type AppEnv, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps, zodFieldErrors,
 } from '../_shared/http/app.ts';
@@ -29,7 +30,7 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
   const app = createFunctionApp('wandb-webhook', deps, { auth: 'none', title: 'Training registry: W&B webhook' });
   const token = deps.wandb?.token ?? readEnv('WANDB_WEBHOOK_TOKEN');
   const secret = deps.wandb?.secret ?? readEnv('WANDB_WEBHOOK_SECRET');
-  const jwtSecret = deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET;
+  const auth = authFromEnv(deps.auth);
 
   app.openAPIRegistry.registerPath({
     method: 'post', path: '/', summary: 'Ingest a W&B automation payload or a run report',
@@ -52,7 +53,7 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
       throw new Problem(401, 'missing or wrong X-Wandb-Signature: the HMAC-SHA256 of the body with WANDB_WEBHOOK_SECRET');
     }
     // From here on the sender is trusted, and every delivery is kept.
-    const caller = await serviceCaller(jwtSecret);
+    const caller = await serviceCaller(auth);
     c.set('caller', caller);
 
     let payload: unknown;
@@ -88,11 +89,12 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
   return app;
 }
 
-/** The service role: Supabase's service key when deployed, else a short-lived local token. */
-async function serviceCaller(jwtSecret: string): Promise<Caller> {
+/** The service role: Supabase's service key when deployed, else a short-lived token signed with the configured (or local) secret. */
+async function serviceCaller(auth: AuthOptions | Problem): Promise<Caller> {
   const key = readEnv('SUPABASE_SERVICE_ROLE_KEY');
   if (key) return { claims: { role: 'service_role' }, token: key };
+  if (auth instanceof Problem) throw auth;
   const now = Math.floor(Date.now() / 1000);
-  return { claims: { role: 'service_role' }, token: await sign({ role: 'service_role', iat: now, exp: now + 300 }, jwtSecret, 'HS256') };
+  return { claims: { role: 'service_role' }, token: await sign({ role: 'service_role', iat: now, exp: now + 300 }, auth.secret, 'HS256') };
 }
 

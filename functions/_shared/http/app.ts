@@ -2,14 +2,14 @@
 // request, auth, body guards (413/415), zod validation errors and every other
 // failure as RFC 9457 problems, and the function's OpenAPI document.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { LOCAL_JWT_SECRET, readEnv } from '../env.ts';
+import { readEnv } from '../env.ts';
 import { type Caller, type Db, DbError } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
-import { type AuthOptions, requireCaller } from './auth.ts';
+import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json_depth.ts';
 import { type FieldError, Problem, problemResponse } from './problem.ts';
 
@@ -39,10 +39,6 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createFunctionApp(name: string, deps: FunctionDeps, options: FunctionOptions) {
   const log = deps.log ?? ((line: LogLine) => console.log(JSON.stringify(line)));
-  const authOptions: AuthOptions = {
-    secret: deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET,
-    mode: deps.auth?.mode ?? (readEnv('AUTH_MODE') === 'platform' ? 'platform' : 'verify'),
-  };
   const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(`/${name}`);
@@ -75,8 +71,8 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   });
 
   if (options.auth === 'jwt') {
-    const auth = requireCaller(authOptions);
-    app.use('*', (c, next) => (c.req.path.endsWith('/openapi.json') ? next() : auth(c, next)));
+    const authenticate = authMiddleware(name, authFromEnv(deps.auth), log);
+    app.use('*', (c, next) => (c.req.path.endsWith('/openapi.json') ? next() : authenticate(c, next)));
   }
 
   app.use('*', bodyLimit({
@@ -111,6 +107,19 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   });
 
   return app;
+}
+
+/**
+ * Verifies the bearer token. When this deployment cannot verify tokens (see
+ * authFromEnv) it says so once in the log and answers every request with a
+ * 500 problem naming what to set, rather than trusting a public secret.
+ */
+function authMiddleware(name: string, auth: AuthOptions | Problem, log: (line: LogLine) => void): MiddlewareHandler {
+  if (!(auth instanceof Problem)) return requireCaller(auth);
+  log({ time: new Date().toISOString(), level: 'error', function: name, error: auth.message });
+  return () => {
+    throw auth;
+  };
 }
 
 /** Calls a SQL function as the request's caller; database errors become problems. */
