@@ -1,17 +1,20 @@
 // The app factory every function uses: request id, one JSON log line per
-// request, auth, body guards (413/415), zod validation errors and every other
-// failure as RFC 9457 problems, and the function's OpenAPI document.
+// request, CORS, auth, strict query parameters, body guards (413/415), zod
+// validation errors and every other failure as RFC 9457 problems, and the
+// function's OpenAPI document.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { readEnv } from '../env.ts';
 import { type Caller, type Db, DbError } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
 import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
+import { bodyLimit, drainUnreadBody } from './body.ts';
+import { allowedOrigins, corsMiddleware } from './cors.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json_depth.ts';
 import { type FieldError, Problem, problemResponse } from './problem.ts';
+import { strictQuery } from './query.ts';
 
 export type AppEnv = { Variables: { caller: Caller; requestId: string } };
 export type LogLine = Record<string, unknown>;
@@ -23,6 +26,8 @@ export interface FunctionDeps {
   auth?: Partial<AuthOptions>;
   /** Largest accepted request body; 1 MiB unless set (or BODY_LIMIT_BYTES). */
   bodyLimitBytes?: number;
+  /** Browser origins allowed, as in CORS_ALLOWED_ORIGINS (read when this is unset); false leaves CORS out (the bench measures its cost). */
+  corsAllowedOrigins?: string | false;
 }
 
 export interface FunctionOptions {
@@ -40,8 +45,11 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function createFunctionApp(name: string, deps: FunctionDeps, options: FunctionOptions) {
   const log = deps.log ?? ((line: LogLine) => console.log(JSON.stringify(line)));
   const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
+  const basePath = `/${name}`;
+  // Readable without a token: the OpenAPI document.
+  const publicPaths = new Set([`${basePath}/openapi.json`]);
 
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(`/${name}`);
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(basePath);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -70,15 +78,24 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
     log(line);
   });
 
-  if (options.auth === 'jwt') {
-    const authenticate = authMiddleware(name, authFromEnv(deps.auth), log);
-    app.use('*', (c, next) => (c.req.path.endsWith('/openapi.json') ? next() : authenticate(c, next)));
+  app.use('*', drainUnreadBody);
+
+  const origins = deps.corsAllowedOrigins ?? readEnv('CORS_ALLOWED_ORIGINS');
+  if (origins !== false) {
+    // Preflight is answered here, before authentication and body checks.
+    let methods: string[] | undefined;
+    app.use('*', corsMiddleware(allowedOrigins(origins), () =>
+      methods ??= [...new Set(app.routes.map((r) => r.method).filter((m) => m !== 'ALL'))]));
   }
 
-  app.use('*', bodyLimit({
-    maxSize,
-    onError: (c) => problemResponse(c, new Problem(413, `request body is larger than ${maxSize} bytes`)),
-  }));
+  if (options.auth === 'jwt') {
+    const authenticate = authMiddleware(name, authFromEnv(deps.auth), log);
+    app.use('*', (c, next) => (publicPaths.has(c.req.path) ? next() : authenticate(c, next)));
+  }
+
+  app.use('*', strictQuery(app, basePath));
+
+  app.use('*', bodyLimit(maxSize, (c) => problemResponse(c, new Problem(413, `request body is larger than ${maxSize} bytes`))));
 
   app.use('*', async (c, next) => {
     const length = c.req.header('content-length');
