@@ -31,7 +31,7 @@ describe('unknown query parameters', () => {
     const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
       .flatMap(([path, ops]) => Object.keys(ops).map((method) => [method.toUpperCase(), path] as const));
     expect(operations.length).toBeGreaterThan(0);
-    for (const [method, path] of [...operations, ['GET', `/${name}/openapi.json`] as const]) {
+    for (const [method, path] of [...operations, ['GET', `/${name}/openapi.json`] as const, ['GET', `/${name}/docs`] as const]) {
       const url = `${path.replace(/^\/functions\/v1/, '').replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000')}?not_a_parameter=1`;
       const res = await h.request(url, { method, token, ...(method === 'GET' || method === 'DELETE' ? {} : { json: {} }) });
       expect(res.status, `${method} ${url}`).toBe(400);

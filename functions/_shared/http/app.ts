@@ -1,8 +1,9 @@
 // The app factory every function uses: request id, one JSON log line per
 // request, CORS, auth, strict query parameters, body guards (413/415), zod
 // validation errors and every other failure as RFC 9457 problems, and the
-// function's OpenAPI document.
+// function's OpenAPI document with a rendered API reference.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
@@ -46,8 +47,8 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   const log = deps.log ?? ((line: LogLine) => console.log(JSON.stringify(line)));
   const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
   const basePath = `/${name}`;
-  // Readable without a token: the OpenAPI document.
-  const publicPaths = new Set([`${basePath}/openapi.json`]);
+  // Readable without a token: the OpenAPI document and its rendered reference.
+  const publicPaths = new Set([`${basePath}/openapi.json`, `${basePath}/docs`]);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(basePath);
 
@@ -113,15 +114,19 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   app.onError((err, c) => problemResponse(c, toProblem(err, c.get('caller')?.claims.role === 'anon')));
   app.notFound((c) => problemResponse(c, new Problem(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
-  });
+  if (options.auth === 'jwt') {
+    app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+      type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a Supabase user or service-role JWT (HS256 locally)',
+    });
+  }
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: options.title, version: '1.0.0' },
     servers: [{ url: '/functions/v1' }],
     security: options.auth === 'jwt' ? [{ bearerAuth: [] }] : [],
   });
+  // Swagger UI loads its script and styles from a CDN (jsDelivr); the document is this function's own.
+  app.get('/docs', swaggerUI({ url: 'openapi.json', version: '5', title: `${options.title}: API reference` }));
 
   return app;
 }
