@@ -31,7 +31,10 @@ export function serveOnDeno(name: string, create: () => { fetch: Fetch }): void 
   deno.serve({ port: Number(port), hostname: readEnv('HOST') ?? '127.0.0.1', onListen }, (request) => {
     const url = new URL(request.url);
     const route = functionRoute(url.pathname);
-    if (route) url.pathname = route.path;
-    return app.fetch(route ? new Request(url, request) : request);
+    if (!route) return app.fetch(request);
+    url.pathname = route.path;
+    // Not new Request(url, request): copying request.signal opts into Deno's legacy abort behaviour (and its warning).
+    const { method, headers, body } = request;
+    return app.fetch(new Request(url, { method, headers, body, ...(body ? { duplex: 'half' } : {}) } as RequestInit));
   });
 }
