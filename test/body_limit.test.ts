@@ -62,15 +62,20 @@ describe('request bodies over the limit, on one keep-alive connection', () => {
     answers.push(await send('POST', '/runs', { ...auth, 'content-type': 'text/plain' }, big.subarray(0, LIMIT / 2)));
     answers.push(await send('POST', '/no-such-function', auth, big));
     const ok = await send('GET', '/runs/stats', { authorization: `Bearer ${h.tokens.alice}` });
+    // A chunked body under the limit is buffered and handled as usual.
+    const small = Buffer.from(JSON.stringify({ run_id: 'chunked_ok', config: { blob: 'y'.repeat(600 * 1024) } }));
+    const created = await send('POST', '/runs', auth, small, true);
 
     expect(answers.map((a) => a.status)).toEqual([413, 413, 413, 413, 413, 413, 401, 415, 404]);
     for (const a of answers) expect(a.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(answers[0]!.body)).toMatchObject({ status: 413, code: 'payload_too_large', detail: `request body is larger than ${LIMIT} bytes` });
     expect(ok.status).toBe(200);
+    expect(created.status).toBe(201);
+    expect(JSON.parse(created.body).config_json.blob).toHaveLength(600 * 1024);
     expect(JSON.parse(ok.body)).toHaveProperty('total_runs');
     expect(connections).toBe(1);
-    expect([...answers.slice(1), ok].every((a) => a.reusedSocket)).toBe(true);
-    expect([...answers, ok].every((a) => a.headers.connection !== 'close')).toBe(true);
+    expect([...answers.slice(1), ok, created].every((a) => a.reusedSocket)).toBe(true);
+    expect([...answers, ok, created].every((a) => a.headers.connection !== 'close')).toBe(true);
   });
 
   it(`past the drain limit (${DRAIN_LIMIT_BYTES / 1024 / 1024} MiB declared) answers 413 with Connection: close and closes cleanly`, async () => {
