@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { exportResponse, type ExportStart } from '../functions/conversations/export_stream.ts';
+import { serviceCaller } from '../functions/_shared/http/service_caller.ts';
 import { mintToken } from '../scripts/lib/tokens.ts';
 import { asRole } from './support/as_role.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -91,12 +92,17 @@ describe('conversations: rules in the database', () => {
   it('status moves are checked for every role and recorded', async () => {
     const c = await newConversation();
     await expect(asService(`update public.conversations set status = 'draft' where id = $1`, [c.id])).rejects.toMatchObject({ code: 'PT409' });
-    await asAlice(`update public.conversations set status = 'pending_review', reviewer_notes = 'ready' where id = $1`, [c.id]);
+    // reviewer notes are the reviewers': the owner submits without one
+    await expect(asAlice(`update public.conversations set status = 'pending_review', reviewer_notes = 'ready' where id = $1`, [c.id]))
+      .rejects.toMatchObject({ code: '42501' });
+    await asAlice(`update public.conversations set status = 'pending_review' where id = $1`, [c.id]);
+    await as('authenticated', reviewer.id, `update public.conversations set status = 'needs_revision', reviewer_notes = 'shorter' where id = $1`, [c.id]);
     await asService(`update public.conversations set status = 'archived' where id = $1`, [c.id]);
     await expect(asService(`update public.conversations set status = 'approved' where id = $1`, [c.id])).rejects.toMatchObject({ code: 'PT409' });
     const [row] = await asAlice<Row>('select review_history from public.conversations where id = $1', [c.id]);
     expect(row!.review_history.map((e: Row) => [e.action, e.from_status, e.to_status, e.note ?? null])).toEqual([
-      ['status_change', 'generated', 'pending_review', 'ready'], ['status_change', 'pending_review', 'archived', null]]);
+      ['status_change', 'generated', 'pending_review', null], ['request_changes', 'pending_review', 'needs_revision', 'shorter'],
+      ['status_change', 'needs_revision', 'archived', null]]);
   });
 
   it('users read the shared templates and write only their own; export logs are private', async () => {
@@ -105,7 +111,8 @@ describe('conversations: rules in the database', () => {
     expect(await asAlice(`update public.conversation_templates set template_text = 'x' where created_by is null returning id`)).toEqual([]);
     await asAlice(`insert into public.conversation_templates (template_name) values ('alice_template')`);
     expect(await as('authenticated', bob, `select id from public.conversation_templates where template_name = 'alice_template'`)).toEqual([]);
-    await asAlice(`insert into public.export_logs (format) values ('csv')`);
+    await expect(asAlice(`insert into public.export_logs (format) values ('csv')`)).rejects.toMatchObject({ code: '42501' });
+    await asAlice(`select public.conversations_export_start('csv', 'raw', '{}', false, 'f.csv')`);
     expect(await as('authenticated', bob, 'select id from public.export_logs')).toEqual([]);
     expect((await as('authenticated', reviewer.id, 'select id from public.export_logs')).length).toBeGreaterThan(0);
   });
@@ -121,7 +128,7 @@ describe('conversations: rules in the database', () => {
 
     it('when the client closes the connection mid-file', async () => {
       const started = await start();
-      const res = exportResponse(sqlAdapter(database.client), await caller(), started, 1);
+      const res = exportResponse(sqlAdapter(database.client), await caller(), serviceCaller, started, 1);
       const reader = res.body!.getReader();
       await reader.read();
       await reader.cancel('gone');
@@ -136,7 +143,7 @@ describe('conversations: rules in the database', () => {
         if (fn === 'conversations_export_page' && ++pages === 2) throw new Error('connection reset');
         return db.rpc<T>(fn, args, who);
       } };
-      const res = exportResponse(failing, await caller(), started, 1);
+      const res = exportResponse(failing, await caller(), serviceCaller, started, 1);
       await expect(res.text()).rejects.toThrow();
       expect(await log(started.id)).toMatchObject({ status: 'failed', error_message: 'export stopped: connection reset', conversation_count: 1 });
     });

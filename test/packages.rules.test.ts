@@ -78,10 +78,13 @@ describe('package versions: rules in the database', () => {
       [`update public.training_configs set current_version_id = null where id = $1`, alicePackage],
       [`update public.training_package_versions set version_number = 99 where id = $1`, draft.id],
       [`update public.training_package_versions set snapshot_sha256 = repeat('0', 64) where id = $1`, draft.id],
-      [`update public.training_package_versions set published_at = now() where id = $1`, draft.id],
-      [`insert into public.training_package_versions (package_id, status) values ($1, 'published')`, alicePackage],
     ] as const;
     for (const [sql, id] of denied) await expect(asAlice(sql, [id]), sql).rejects.toMatchObject({ code: '42501' });
+    // seed 004's front end sends status and publish stamps: a draft stays unstamped, a version is born a draft
+    expect(await asAlice(`update public.training_package_versions set published_at = now() where id = $1 returning published_at`, [draft.id]))
+      .toEqual([{ published_at: null }]);
+    await expect(asAlice(`insert into public.training_package_versions (package_id, status) values ($1, 'published')`, [alicePackage]))
+      .rejects.toMatchObject({ code: 'PT409' });
   });
 
   it('numbers versions 1, 2, 3 ... per package, never reusing a deleted draft\'s number', async () => {
@@ -155,13 +158,23 @@ describe('package versions: rules in the database', () => {
     expect(await packageRow(pkg)).toMatchObject({ current_version_id: null, latest_published_version: 0 });
   });
 
-  it('deleting a package takes its versions, published ones included', async () => {
-    const pkg = await newPackage('doomed');
+  it('a package with published versions is kept; one with drafts only goes with them', async () => {
+    const pkg = await newPackage('kept');
     const v1 = await newDraft(pkg);
     await newDraft(pkg);
     await asAlice(`update public.training_package_versions set status = 'published' where id = $1`, [v1.id]);
-    expect(await asAlice('delete from public.training_configs where id = $1 returning id', [pkg])).toEqual([{ id: pkg }]);
+    await expect(asAlice('delete from public.training_configs where id = $1', [pkg])).rejects.toMatchObject({ code: 'PT409' });
+    await asAlice(`update public.training_package_versions set status = 'archived' where id = $1`, [v1.id]);
+    await expect(asAlice('delete from public.training_configs where id = $1', [pkg])).rejects.toMatchObject({ code: 'PT409' });
+    expect(await asService('select count(*)::int as n from public.training_package_versions where package_id = $1', [pkg])).toEqual([{ n: 2 }]);
+    // the service role (an administrator's cleanup) may
+    expect(await asService('delete from public.training_configs where id = $1 returning id', [pkg])).toEqual([{ id: pkg }]);
     expect(await asService('select id from public.training_package_versions where package_id = $1', [pkg])).toEqual([]);
+
+    const drafts = await newPackage('drafts only');
+    await newDraft(drafts);
+    expect(await asAlice('delete from public.training_configs where id = $1 returning id', [drafts])).toEqual([{ id: drafts }]);
+    expect(await asService('select id from public.training_package_versions where package_id = $1', [drafts])).toEqual([]);
   });
 
   it('constraints: snapshot shapes, costs, deployment, parents within the package, training lifecycle', async () => {

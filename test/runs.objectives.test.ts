@@ -314,17 +314,21 @@ describe('run_objectives rules in the database', () => {
   const as = (role: 'anon' | 'authenticated' | 'service_role', sub: string | null, sql: string) =>
     asRole(h.database.client, role, sub, sql);
 
-  it("others read them but cannot insert, change or delete another user's", async () => {
+  it("everyone reads them; only the database writes them; only the run's owner deletes them", async () => {
     expect(await as('authenticated', h.users.bob, `select objective_name from public.run_objectives where run_id = 'alice_run' order by 1`))
       .toEqual([{ objective_name: 'COMT_activity' }, { objective_name: 'DRD5_activity' }]);
-    expect(await as('authenticated', h.users.bob, `update public.run_objectives set raw_mean = 1 where run_id = 'alice_run' returning 1`)).toEqual([]);
     expect(await as('authenticated', h.users.bob, `delete from public.run_objectives where run_id = 'alice_run' returning 1`)).toEqual([]);
-    await expect(as('authenticated', h.users.bob, `insert into public.run_objectives (run_id, objective_name) values ('alice_run', 'X')`))
-      .rejects.toMatchObject({ code: '42501' });
     await expect(as('anon', null, 'select * from public.run_objectives')).rejects.toMatchObject({ code: '42501' });
-    // the owner can, and rows go with the run
-    expect(await as('authenticated', h.users.alice, `update public.run_objectives set raw_mean = 1 where run_id = 'alice_run' and objective_name = 'COMT_activity' returning raw_mean`))
-      .toEqual([{ raw_mean: 1 }]);
+    // derived from config and final metrics: no user writes them, the owner included (they would feed the statistics)
+    for (const user of [h.users.alice, h.users.bob]) {
+      await expect(as('authenticated', user, `update public.run_objectives set raw_mean = 1 where run_id = 'alice_run' returning 1`))
+        .rejects.toMatchObject({ code: '42501' });
+      await expect(as('authenticated', user, `insert into public.run_objectives (run_id, objective_name) values ('alice_run', 'X')`))
+        .rejects.toMatchObject({ code: '42501' });
+    }
+    // the owner deletes them, and rows go with the run
+    expect(await as('authenticated', h.users.alice, `delete from public.run_objectives where run_id = 'alice_run' and objective_name = 'COMT_activity' returning 1`))
+      .toEqual([{ '?column?': 1 }]);
     await as('authenticated', h.users.alice, `delete from public.training_runs where run_id = 'alice_run'`);
     expect(await as('service_role', null, `select * from public.run_objectives where run_id = 'alice_run'`)).toEqual([]);
   });

@@ -4,6 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
 import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
+import { serviceCaller } from '../_shared/http/service_caller.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
 import { defaultShape, EXPORT_FORMATS, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName } from '../_shared/export/paged_stream.ts';
@@ -125,7 +126,7 @@ export function createConversationsApp(deps: FunctionDeps) {
       p_format: b.format, p_shape: shape, p_filter: b.filter ?? { status: 'approved' },
       p_include_metadata: b.include_metadata ?? false, p_file_name: fileName,
     });
-    return exportResponse(db, c.get('caller'), started) as never;
+    return exportResponse(db, c.get('caller'), () => serviceCaller(deps.auth?.secret), started) as never;
   });
 
   app.openapi(routes.rescore, async (c) => {

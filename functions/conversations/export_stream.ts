@@ -1,5 +1,7 @@
 // A conversations export as a streamed file (functions/_shared/export), its
-// pages from conversations_export_page and its outcome in export_logs.
+// pages from conversations_export_page (as the caller: what they may see)
+// and its outcome in export_logs (as the service role: the function vouches
+// for the size and checksum it computed).
 import type { Caller, Db } from '../_shared/db/port.ts';
 import { type ExportRow, fileWriter, type Format, type Shape } from '../_shared/export/chat_formats.ts';
 import { fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
@@ -14,7 +16,9 @@ export interface ExportStart {
   file_name: string;
 }
 
-export function exportResponse(db: Db, caller: Caller, log: ExportStart, pageSize = EXPORT_PAGE_SIZE): Response {
+export function exportResponse(
+  db: Db, caller: Caller, finishAs: () => Promise<Caller>, log: ExportStart, pageSize = EXPORT_PAGE_SIZE,
+): Response {
   const writer = fileWriter(log.format, log.shape, log.include_metadata);
   const stream = pagedFileStream<ExportRow>({
     pageSize,
@@ -24,8 +28,8 @@ export function exportResponse(db: Db, caller: Caller, log: ExportStart, pageSiz
     header: writer.header,
     renderPage: writer.page,
     footer: writer.footer,
-    onEnd: ({ bytes, sha256, error }) =>
-      db.rpc('conversations_export_finish', { p_export_id: log.id, p_bytes: bytes, p_sha256: sha256, p_error: error }, caller),
+    onEnd: async ({ bytes, sha256, error }) =>
+      db.rpc('conversations_export_finish', { p_export_id: log.id, p_bytes: bytes, p_sha256: sha256, p_error: error }, await finishAs()),
   });
   return new Response(stream, { status: 200, headers: { ...fileHeaders(writer.contentType, log.file_name), 'x-export-id': log.id } });
 }

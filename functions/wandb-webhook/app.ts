@@ -5,16 +5,14 @@
 // wins, all or nothing.
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { sign } from 'hono/jwt';
-import type { Caller } from '../_shared/db/port.ts';
 import { httpStatusForDbCode } from '../_shared/db/status.ts';
 import { readEnv } from '../_shared/env.ts';
-import { type AuthOptions, authFromEnv } from '../_shared/http/auth.ts';
 import {
   type AppEnv, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps, zodFieldErrors,
 } from '../_shared/http/app.ts';
 import { errorResponses, jsonResponse } from '../_shared/http/openapi.ts';
 import { Problem } from '../_shared/http/problem.ts';
+import { serviceCaller } from '../_shared/http/service_caller.ts';
 import { AutomationPayload, DeliveryResult, RunReport } from './schemas.ts';
 import { bearerMatches, signatureMatches } from './signature.ts';
 
@@ -31,7 +29,6 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
   const app = createFunctionApp('wandb-webhook', deps, { auth: 'none', title: 'Training registry: W&B webhook' });
   const token = deps.wandb?.token ?? readEnv('WANDB_WEBHOOK_TOKEN');
   const secret = deps.wandb?.secret ?? readEnv('WANDB_WEBHOOK_SECRET');
-  const auth = authFromEnv(deps.auth);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'wandbWebhookToken', {
     type: 'http', scheme: 'bearer', description: "WANDB_WEBHOOK_TOKEN: the W&B webhook's access token (not a Supabase JWT)",
@@ -65,7 +62,7 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
       throw new Problem(401, 'missing or wrong X-Wandb-Signature: the HMAC-SHA256 of the body with WANDB_WEBHOOK_SECRET');
     }
     // From here on the sender is trusted, and every delivery is kept.
-    const caller = await serviceCaller(auth);
+    const caller = await serviceCaller(deps.auth?.secret);
     c.set('caller', caller);
 
     let payload: unknown;
@@ -100,13 +97,3 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
 
   return app;
 }
-
-/** The service role: Supabase's service key when deployed, else a short-lived token signed with the configured (or local) secret. */
-async function serviceCaller(auth: AuthOptions | Problem): Promise<Caller> {
-  const key = readEnv('SUPABASE_SERVICE_ROLE_KEY');
-  if (key) return { claims: { role: 'service_role' }, token: key };
-  if (auth instanceof Problem) throw auth;
-  const now = Math.floor(Date.now() / 1000);
-  return { claims: { role: 'service_role' }, token: await sign({ role: 'service_role', iat: now, exp: now + 300 }, auth.secret, 'HS256') };
-}
-

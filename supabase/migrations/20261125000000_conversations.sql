@@ -3,13 +3,19 @@
 -- scoring and auto-flagging in the database; reviewers in user_profiles.
 
 -- ---------------------------------------------------------------------------
--- Referenced tables, created only if a project does not have them already.
+-- Referenced tables, created only if a project does not have them already
+-- (what was there is recorded first: the rollback keeps it). A table found in
+-- place gets the columns the rules below read, if it lacks them.
+
+select private.adoption_begin('20261125000000', t)
+  from unnest(array['public.user_profiles', 'public.documents', 'public.chunks']) t;
 
 create table if not exists public.user_profiles (
   id uuid primary key references auth.users (id) on delete cascade,
   display_name text,
   created_at timestamptz not null default now()
 );
+alter table public.user_profiles add column if not exists display_name text;
 alter table public.user_profiles add column if not exists is_reviewer boolean not null default false;
 
 create table if not exists public.documents (
@@ -26,6 +32,7 @@ create table if not exists public.chunks (
   content text not null default '',
   created_at timestamptz not null default now()
 );
+alter table public.documents add column if not exists created_by uuid default auth.uid();
 create index if not exists chunks_document_id_idx on public.chunks (document_id);
 create index if not exists documents_created_by_idx on public.documents (created_by);
 

@@ -1,5 +1,5 @@
 -- Inverse of 20261124000000_package_versions.sql: every function, trigger,
--- policy and both tables it creates (training_configs included).
+-- policy and table it creates; training_configs only if it created it.
 drop function if exists public.packages_diff_versions(uuid, uuid);
 drop function if exists public.packages_fork_version(uuid, text, text);
 drop function if exists public.packages_delete_version(uuid);
@@ -24,8 +24,18 @@ drop function if exists private.package_version_visible(uuid);
 drop function if exists private.package_visible(uuid);
 drop function if exists private.package_version_json(public.training_package_versions);
 drop function if exists private.package_json(public.training_configs);
-drop table if exists public.training_configs cascade;
 drop table if exists public.training_package_versions cascade;
+-- training_configs goes only if this migration created it; a table it found
+-- is stripped back to what it was, rows kept (the adoption ledger).
+do $$
+begin
+  if pg_catalog.to_regprocedure('private.adoption_undo(text, text)') is null then
+    raise exception using errcode = '55000',
+      message = 'this database applied 20261124000000 before the adoption ledger existed: its rollback cannot tell whether training_configs was created or found, so it will not roll it back';
+  end if;
+  perform private.adoption_undo('20261124000000', 'public.training_configs');
+end
+$$;
 drop function if exists private.package_version_after_delete();
 drop function if exists private.package_version_before_delete();
 drop function if exists private.package_version_after_status_change();
@@ -37,3 +47,7 @@ drop function if exists private.snapshot_sha256(jsonb, jsonb, jsonb);
 drop function if exists private.canonical_json(jsonb);
 drop function if exists private.time_cursor_decode(text);
 drop function if exists private.check_page_limit(integer, integer);
+drop function if exists private.adoption_undo(text, text);
+drop function if exists private.adoption_begin(text, text);
+drop function if exists private.table_state(regclass);
+drop table if exists private.adopted_tables;

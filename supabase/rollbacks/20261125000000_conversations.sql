@@ -1,5 +1,5 @@
 -- Inverse of 20261125000000_conversations.sql: the module's functions and
--- tables. user_profiles, documents and chunks go too: the migration created them.
+-- tables; user_profiles, documents and chunks only if it created them.
 drop function if exists public.conversations_generation_stats(timestamptz, timestamptz);
 drop function if exists public.conversations_log_generation(jsonb);
 drop function if exists public.conversations_list_exports(integer, text);
@@ -33,9 +33,18 @@ drop table if exists public.scenarios;
 drop table if exists public.conversation_templates;
 drop table if exists public.conversation_settings;
 drop table if exists public.quality_rubric;
-drop table if exists public.chunks;
-drop table if exists public.documents;
-drop table if exists public.user_profiles;
+-- user_profiles, documents and chunks go only if this migration created
+-- them; tables it found are stripped back to what they were, rows kept.
+do $$
+begin
+  if pg_catalog.to_regprocedure('private.adoption_undo(text, text)') is null then
+    raise exception using errcode = '55000',
+      message = 'this database applied 20261125000000 before the adoption ledger existed: its rollback cannot tell whether user_profiles, documents and chunks were created or found, so it will not roll them back';
+  end if;
+  perform private.adoption_undo('20261125000000', t)
+    from unnest(array['public.chunks', 'public.documents', 'public.user_profiles']) t;
+end
+$$;
 drop function if exists private.conversation_has_turns();
 drop function if exists private.conversations_search_text();
 drop function if exists private.conversation_search_vector(text, text, text, text, text);

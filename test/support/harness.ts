@@ -16,7 +16,7 @@ import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export type AdapterKind = 'sql' | 'supabase';
 export const ADAPTERS: AdapterKind[] = ['sql', 'supabase'];
-const SUPABASE_URL = 'http://supabase.test';
+export const SUPABASE_URL = 'http://supabase.test';
 
 export interface Harness {
   database: TestDatabase;
