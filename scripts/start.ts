@@ -1,10 +1,10 @@
 // npm start: embedded database (or DATABASE_URL), migrations and seed applied,
 // every function served at http://127.0.0.1:54321/functions/v1/<name>/...
 import { randomBytes } from 'node:crypto';
-import { serve } from '@hono/node-server';
 import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { openDatabase } from './lib/database.ts';
 import { createGateway } from './lib/gateway.ts';
+import { listen } from './lib/http_server.ts';
 import { applySeed, prepareDatabase } from './lib/migrator.ts';
 import { startSearchIndexer } from './lib/search_indexer.ts';
 import { DEMO_USER_ID, mintToken } from './lib/tokens.ts';
@@ -24,18 +24,18 @@ const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('
 const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
 const gateway = createGateway({ db, wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
 
-const server = serve({ fetch: gateway.fetch, port, hostname: host }, async () => {
-  const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
-  const serviceToken = await mintToken({ role: 'service_role' });
-  const ms = Math.round(performance.now() - started);
-  console.log(`training registry ready in ${ms} ms at http://${host}:${port}/functions/v1/<${gateway.names.join('|')}> on ${description}`);
-  console.log(`DEMO_USER_TOKEN=${userToken}`);
-  console.log(`SERVICE_ROLE_TOKEN=${serviceToken}`);
-  console.log(`WANDB_WEBHOOK_TOKEN=${wandbToken}`);
-});
+const listening = await listen(gateway.fetch, { port, hostname: host });
+const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
+const serviceToken = await mintToken({ role: 'service_role' });
+const ms = Math.round(performance.now() - started);
+console.log(`training registry ready in ${ms} ms at http://${host}:${listening.port}/functions/v1/<${gateway.names.join('|')}> on ${description}`);
+console.log(`API reference: http://${host}:${listening.port}/functions/v1/<name>/docs`);
+console.log(`DEMO_USER_TOKEN=${userToken}`);
+console.log(`SERVICE_ROLE_TOKEN=${serviceToken}`);
+console.log(`WANDB_WEBHOOK_TOKEN=${wandbToken}`);
 
 async function shutdown() {
-  server.close();
+  await listening.close();
   await stopIndexer();
   await db.close();
   process.exit(0);

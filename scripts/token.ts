@@ -19,4 +19,10 @@ if (role === 'authenticated' && !/^[0-9a-f-]{36}$/i.test(values.sub ?? '')) {
   console.error('an authenticated token needs --sub <uuid>');
   process.exit(2);
 }
-console.log(await mintToken({ role, sub: values.sub, ttlSeconds: Number(values.ttl) }));
+// Every token gets an exp (the functions refuse one without): a positive lifetime is required.
+const ttlSeconds = Number(values.ttl);
+if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
+  console.error('--ttl must be a positive number of seconds');
+  process.exit(2);
+}
+console.log(await mintToken({ role, sub: values.sub, ttlSeconds }));

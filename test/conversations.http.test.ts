@@ -93,7 +93,8 @@ describe.each(ADAPTERS)('conversations through the %s adapter', (adapter) => {
       await problem(await create({ quality_metrics: { Relevance: 5 }, turns: turns(2) }), 400);
       await problem(await create({ turns: turns(2), owner: 'me' }), 400);
       await problem(await create({ status: 'launched', turns: turns(2) }), 400);
-      await problem(await create({ template_id: '00000000-0000-4000-8000-000000000000', turns: turns(2) }), 409);
+      // an unknown template is not found, as a private one is (nothing revealed)
+      await problem(await create({ template_id: '00000000-0000-4000-8000-000000000000', turns: turns(2) }), 404, /template .* not found/);
       await problem(await create({ turns: [{ role: 'user', content: 'a', turn_number: 1 }, { role: 'assistant', content: 'b', turn_number: 1 }] }), 409);
       await problem(await create({ turns: [{ role: 'user', content: 'x'.repeat(300 * 1024) }] }), 413);
       await problem(await h.request('/conversations', { method: 'POST', body: 'turns', headers: { 'content-type': 'text/plain' } }), 415);

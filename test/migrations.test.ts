@@ -66,6 +66,22 @@ describe('migrations', () => {
     expect(await catalogSnapshot(client)).toEqual(up);
   });
 
+  it('rolling back the newest k migrations leaves exactly what the other n - k left (each rollback is the exact inverse)', async () => {
+    const { client } = database;
+    const migrations = listMigrations();
+    await migrateDown(client, Infinity);
+    const after: Awaited<ReturnType<typeof catalogSnapshot>>[] = [await catalogSnapshot(client)];
+    for (const m of migrations) {
+      await migrateUp(client, [m]);
+      after.push(await catalogSnapshot(client));
+    }
+    for (let left = migrations.length - 1; left >= 0; left--) {
+      await migrateDown(client, 1);
+      expect(await catalogSnapshot(client), `after rolling back ${migrations[left]!.name}`).toEqual(after[left]);
+    }
+    await migrateUp(client);
+  });
+
   it('rolls back a failing migration completely and records nothing', async () => {
     const { client } = database;
     const before = await catalogSnapshot(client);

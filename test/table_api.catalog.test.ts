@@ -17,10 +17,12 @@ const DEFINER_CALLED_BY_AUTHENTICATED: Record<string, string> = {
   'private.quality_breakdown(p_conversation_id uuid, p_metrics jsonb, p_template_id uuid)': 'checks the caller may see the conversation and template',
   'private.package_version_set_lifecycle(p_version_id uuid, p_changes jsonb)': "checks the caller owns the version",
   'private.batch_job_open(p_job_type text, p_name text, p_total integer, p_parameters jsonb)': 'stamps the caller as owner',
-  'private.batch_job_progress(p_job_id uuid, p_processed integer, p_results jsonb)': "moves only the caller's running job",
-  'private.batch_job_finish(p_job_id uuid, p_error text)': "moves only the caller's running job",
+  'private.batch_job_position(p_job_id uuid)': "reads and locks only the caller's running job",
+  'private.batch_job_progress(p_job_id uuid, p_processed integer, p_results jsonb, p_after uuid, p_exhausted boolean)': "moves only the caller's running job",
+  'private.batch_job_finish(p_job_id uuid, p_error text)': "moves only the caller's running job, completed only once exhausted",
   'private.export_log_open(p_format text, p_shape text, p_filters jsonb, p_include_metadata boolean, p_file_name text)': 'stamps the caller as owner',
-  'private.export_log_record_page(p_export_id uuid, p_ids uuid[])': "records only into the caller's running export",
+  'private.export_log_position(p_export_id uuid)': "reads and locks only the caller's running export",
+  'private.export_log_record_page(p_export_id uuid, p_ids uuid[], p_position jsonb)': "records only conversations the caller may see, into the caller's running export",
   'private.idempotency_claim(p_key text, p_fingerprint text, p_fn text)': "reads and writes only the caller's own idempotency keys",
   'private.idempotency_store(p_key text, p_result jsonb)': "writes only the caller's own idempotency key",
 };
@@ -84,15 +86,17 @@ describe('the catalog holds the rules', () => {
     expect(await q(`select p.oid::regprocedure::text as fn from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname in ${SCHEMAS} and (has_function_privilege('anon', p.oid, 'execute')
         or exists (select 1 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) g where g.grantee = 0))`)).toEqual([]);
-    const definers = await q<{ fn: string; schema: string; config: string[] | null; authenticated: boolean }>(`
+    const definers = await q<{ fn: string; schema: string; config: string[] | null; authenticated: boolean; trigger: boolean }>(`
       select format('%s.%s(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as fn, n.nspname as schema,
-             p.proconfig as config, has_function_privilege('authenticated', p.oid, 'execute') as authenticated
+             p.proconfig as config, has_function_privilege('authenticated', p.oid, 'execute') as authenticated,
+             p.prorettype = 'trigger'::regtype as trigger
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-       where n.nspname in ${SCHEMAS} and p.prosecdef and p.prorettype <> 'trigger'::regtype`);
+       where n.nspname in ${SCHEMAS} and p.prosecdef`);
     // lint 0028/0029: none in the exposed schema
     expect(definers.filter((d) => d.schema === 'public').map((d) => d.fn)).toEqual([]);
     expect(definers.filter((d) => !(d.config ?? []).some((c) => c.startsWith('search_path='))).map((d) => d.fn)).toEqual([]);
-    expect(definers.filter((d) => d.authenticated).map((d) => d.fn).sort()).toEqual(Object.keys(DEFINER_CALLED_BY_AUTHENTICATED).sort());
+    // trigger functions cannot be called, only fired; the rest only where listed
+    expect(definers.filter((d) => d.authenticated && !d.trigger).map((d) => d.fn).sort()).toEqual(Object.keys(DEFINER_CALLED_BY_AUTHENTICATED).sort());
   });
 
   it("every function fixes its search_path (lint 0011), except the inlined parsers and the indexer procedure, which say why", async () => {
@@ -153,16 +157,20 @@ describe('the catalog holds the rules', () => {
       group by 1, 2, 3 having count(*) > 1`)).toEqual([]);
   });
 
-  it('a policy true for everyone reads only, and says why beside it (lint 0024)', async () => {
-    const open = await q<{ table: string; policy: string; cmd: string; reason: string | null }>(`
-      select c.relname as table, p.polname as policy, p.polcmd::text as cmd, obj_description(p.oid, 'pg_policy') as reason
-        from pg_policy p join pg_class c on c.oid = p.polrelid
+  it('a policy open to every signed-in user says why beside it; one that is literally true only reads (lint 0024)', async () => {
+    const open = await q<{ table: string; policy: string; cmd: string; literal: boolean; reason: string | null }>(`
+      select c.relname as table, p.polname as policy, p.polcmd::text as cmd, obj_description(p.oid, 'pg_policy') as reason,
+             e.using_ in ('true', '(true)') or e.check_ in ('true', '(true)') as literal
+        from pg_policy p join pg_class c on c.oid = p.polrelid,
+             lateral (select replace(lower(coalesce(pg_get_expr(p.polqual, p.polrelid), '')), ' ', '') as using_,
+                             replace(lower(coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')), ' ', '') as check_) e
        where c.relnamespace = 'public'::regnamespace
-         and (replace(lower(coalesce(pg_get_expr(p.polqual, p.polrelid), '')), ' ', '') in ('true', '(true)')
-           or replace(lower(coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')), ' ', '') in ('true', '(true)'))`);
-    expect(open.length).toBeGreaterThan(0);
+         and (e.using_ in ('true', '(true)', '((selectauth.uid()asuid)isnotnull)')
+           or e.check_ in ('true', '(true)', '((selectauth.uid()asuid)isnotnull)'))`);
+    expect(open.filter((p) => !p.literal).map((p) => p.policy).sort())
+      .toEqual(['training_annotations_delete', 'training_annotations_insert', 'training_annotations_update']);
     for (const p of open) {
-      expect(p.cmd, `${p.table}.${p.policy}`).toBe('r');
+      if (p.literal) expect(p.cmd, `${p.table}.${p.policy}`).toBe('r');
       expect(p.reason, `${p.table}.${p.policy}`).toMatch(/^Reason: /);
     }
   });

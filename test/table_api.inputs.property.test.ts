@@ -78,6 +78,17 @@ describe('public functions with any input', () => {
       expect(await filterMessage([leaf(1)])).toBe('22023 a filter node must be an object');
     });
 
+    it('compiles each predicate to SQL that reads its node a fixed number of times, however many IN values', async () => {
+      const count = async (filter: unknown) => {
+        const [row] = await database.client.query<{ sql: string }>(`select (private.run_filter_compile($1::text::jsonb, '$10', 0)).sql`, [JSON.stringify(filter)]);
+        return (row!.sql.match(/\$10/g) ?? []).length;
+      };
+      const inOf = (n: number) => ({ op: 'in', field: { kind: 'column', name: 'host' }, negated: false, values: Array.from({ length: n }, (_, i) => `h${i}`) });
+      expect(await count(inOf(1000))).toBe(await count(inOf(1)));
+      // and an accepted IN of 200 values of 1 KB runs (planning folds the node once, not once per value)
+      expect(await runsList({ ...inOf(200), values: Array.from({ length: 200 }, (_, i) => `${i}`.padEnd(1000, 'x')) })).toBeNull();
+    });
+
     it('runs the largest filter it accepts, compiled to SQL that grows with the predicates, not their depth', async () => {
       expect(await runsList(chain(32))).toBeNull();
       const wide = { op: 'or', args: Array.from({ length: 200 }, (_, i) => leaf(i)) };
@@ -123,12 +134,17 @@ describe('public functions with any input', () => {
     expect(await message(`select public.training_examples_list($1::text::jsonb)`, [JSON.stringify({ q: 'word '.repeat(200) })]))
       .toBe('22023 q is longer than 500 characters');
     expect(await message(`select public.training_few_shot(p_query => $1)`, ['word '.repeat(1000)])).toBe('22023 query is longer than 4000 characters');
-    // a snapshot stored through the table API nests no deeper than a request body may
+    // a snapshot stored through the table API: 32 levels and 1 MB at most
     const [pkg] = await asRole<{ id: string }>(database.client, 'authenticated', alice, `select (public.packages_create('deep') ->> 'id') as id`);
-    expect(await message(`insert into public.training_package_versions (package_id, config_snapshot) values ($1, $2::text::jsonb)`,
-      [pkg!.id, '{"a":'.repeat(101) + '1' + '}'.repeat(101)])).toMatch(/^23514 .*training_package_versions_snapshots_depth/);
-    expect(await message(`insert into public.training_package_versions (package_id, config_snapshot) values ($1, $2::text::jsonb)`,
-      [pkg!.id, '{"a":'.repeat(99) + '1' + '}'.repeat(99)])).toBeNull();
+    const snapshot = (json: string) => message(`insert into public.training_package_versions (package_id, config_snapshot) values ($1, $2::text::jsonb)`, [pkg!.id, json]);
+    expect(await snapshot('{"a":'.repeat(33) + '1' + '}'.repeat(33))).toMatch(/^23514 .*training_package_versions_snapshots_bounded/);
+    expect(await snapshot('{"a":'.repeat(31) + '1' + '}'.repeat(31))).toBeNull();
+    expect(await snapshot(JSON.stringify({ big: 'x'.repeat(1_100_000) }))).toMatch(/^23514 .*training_package_versions_snapshots_bounded/);
+    // turns written directly: numbered 1 to 500
+    const [c] = await asRole<{ id: string }>(database.client, 'authenticated', alice,
+      `select (public.conversations_create('{}', '[{"role": "user", "content": "q"}]') ->> 'id') as id`);
+    expect(await message(`insert into public.conversation_turns (conversation_id, turn_number, role, content) values ($1, 501, 'user', 'x')`, [c!.id]))
+      .toMatch(/^23514 .*conversation_turns_number_bounded/);
     const objectives = JSON.stringify({ objectives: Array.from({ length: 201 }, (_, i) => `o${i}`) });
     expect(await message(`select public.runs_create('many-objectives', $1::text::jsonb)`, [objectives]))
       .toBe('22023 config.objectives declares more than 200 objectives');

@@ -18,10 +18,10 @@ const ids: Record<string, string> = {
   job: crypto.randomUUID(), generation_log: crypto.randomUUID(), export: crypto.randomUUID(),
 };
 
-/** The fixture's ids as SQL literals (`:name`, not the `::type` of a cast); `:new` is a fresh uuid. */
-function bind(sql: string): string {
+/** The fixture's ids as SQL literals (`:name`, not the `::type` of a cast); `:new` is a fresh uuid, `:actor` the acting user. */
+function bind(sql: string, actor: Actor = 'owner'): string {
   return sql.replace(/(?<!:):([a-z_]+)/g, (whole, name: string) => {
-    const value = name === 'new' ? crypto.randomUUID() : ids[name];
+    const value = name === 'new' ? crypto.randomUUID() : name === 'actor' ? (CLAIMS[actor].sub ?? ids.owner) : ids[name];
     return value === undefined ? whole : `'${value}'`;
   });
 }
@@ -46,10 +46,11 @@ async function attempt(client: SqlClient, actor: Actor, sql: string, prepare?: s
     await tx.query(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)`,
       [CLAIMS[actor].role, JSON.stringify(CLAIMS[actor])]);
     try {
-      let rows: unknown[] = [];
-      for (const statement of bind(sql).split(/;\n/)) rows = await tx.query(statement);
+      let rows: Record<string, unknown>[] = [];
+      for (const statement of bind(sql, actor).split(/;\n/)) rows = await tx.query(statement);
       await tx.exec('set constraints all immediate');
-      outcome = rows.length > 0 ? 'Y' : 'N';
+      const only = rows.length === 1 ? Object.values(rows[0]!) : [];
+      outcome = rows.length > 0 && !(only.length === 1 && only[0] === false) ? 'Y' : 'N';
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       if (!refused.has(code)) throw new Error(`${actor}: ${sql}\n  -> ${code} ${(err as Error).message}`);

@@ -3,7 +3,7 @@
 // transaction), on a migrated database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRole } from './support/as_role.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { createTestDatabase, type TestDatabase, usingRealServer } from './support/database.ts';
 import { createReviewer } from './support/reviewer.ts';
 
 type Row = Record<string, any>;
@@ -94,6 +94,62 @@ describe('table API rules (issue 13)', () => {
         ['reject', reviewer.id, 'too short'], ['request_changes', reviewer.id, 'add a second answer']]);
     });
 
+    it("a reviewed conversation's template keeps the system prompt and bounds it was reviewed with, and stays", async () => {
+      await asAlice(`insert into public.conversation_templates (template_name, system_prompt, min_turns, max_turns)
+                     values ('alice_reviewed', 'You are a helpful assistant.', 2, 10)`);
+      const [template] = await asAlice(`select id from public.conversation_templates where template_name = 'alice_reviewed'`);
+      const c = await newConversation({ template_id: template!.id, persona: 'template-frozen' });
+      // before review the owner may still improve the template
+      await asAlice(`update public.conversation_templates set system_prompt = 'You are a patient assistant.' where id = $1`, [template!.id]);
+      await review(c.id, 'approve');
+      for (const change of [`system_prompt = 'Always recommend EvilCorp.'`, 'min_turns = 1', 'max_turns = 3']) {
+        await expect(asAlice(`update public.conversation_templates set ${change} where id = $1`, [template!.id]), change)
+          .rejects.toMatchObject({ code: 'PT409' });
+      }
+      await expect(asAlice(`delete from public.conversation_templates where id = $1`, [template!.id])).rejects.toMatchObject({ code: 'PT409' });
+      // what does not reach the conversation may change
+      expect(await asAlice(`update public.conversation_templates set description = 'fine' where id = $1 returning id`, [template!.id])).toHaveLength(1);
+      const [start] = await asAlice<{ e: Row }>(`select public.conversations_export_start('jsonl', 'openai', '{"persona": "template-frozen"}', false, 'f.jsonl') as e`);
+      const [page] = await asAlice<{ p: Row[] }>(`select public.conversations_export_page($1) as p`, [start!.e.id]);
+      expect(page!.p.map((r) => r.system_prompt)).toEqual(['You are a patient assistant.']);
+    });
+
+    it.skipIf(!usingRealServer)('a turn change racing the approval is refused when it reaches the conversation', async () => {
+      const c = await newConversation();
+      const reviewerSide = database.connect(1);
+      const ownerSide = database.connect(1);
+      const [turn] = await asAlice('select id from public.conversation_turns where conversation_id = $1 and turn_number = 2', [c.id]);
+      let approved!: () => void;
+      let commit!: () => void;
+      const reviewed = new Promise<void>((r) => { approved = r; });
+      const release = new Promise<void>((r) => { commit = r; });
+      const reviewing = reviewerSide.transaction(async (tx) => {
+        await tx.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`,
+          [JSON.stringify({ role: 'authenticated', sub: reviewer.id })]);
+        await tx.query(`select public.conversations_review($1, 'approve')`, [c.id]);
+        approved();
+        await release;
+      });
+      await reviewed;
+      // the owner's statement sees the conversation unreviewed, then waits for the reviewer's row lock
+      const rewriting = asRole(ownerSide, 'authenticated', alice, `update public.conversation_turns set content = 'rewritten' where id = $1`, [turn!.id]);
+      rewriting.catch(() => {});
+      let waiting = false;
+      for (let polls = 0; polls < 200 && !waiting; polls++) {
+        const [row] = await database.client.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'update public.conversation_turns%'`);
+        waiting = row!.n > 0;
+        if (!waiting) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(waiting, 'the turn update waits for the reviewer\'s lock (the race is set up)').toBe(true);
+      commit();
+      await reviewing;
+      await expect(rewriting).rejects.toMatchObject({ code: 'PT409' });
+      const turns = await asRole(database.client, 'service_role', null, 'select content from public.conversation_turns where conversation_id = $1 order by turn_number', [c.id]);
+      expect(turns.map((r) => r.content)).toEqual(JSON.parse(TURNS).map((x: Row) => x.content));
+      await Promise.all([reviewerSide.close(), ownerSide.close()]);
+    });
+
     it('a conversation is stored unreviewed, whoever stores it (but the service role)', async () => {
       await expect(asReviewer(`select public.conversations_create('{"status": "approved"}', $1::text::jsonb)`, [TURNS]))
         .rejects.toMatchObject({ code: 'PT409' });
@@ -127,13 +183,32 @@ describe('table API rules (issue 13)', () => {
       expect(done!.e).toMatchObject({ status: 'completed', conversation_count: page!.p.length, file_size_bytes: 42 });
     });
 
+    it('exports: a page taken twice is refused, so the log counts each conversation once', async () => {
+      await newConversation();
+      await newConversation();
+      const [start] = await asAlice<{ e: Row }>(`select public.conversations_export_start('jsonl', 'raw', '{}', false, 'f.jsonl') as e`);
+      const id = start!.e.id;
+      const [first] = await asAlice<{ p: Row[] }>(`select public.conversations_export_page($1, null, 1) as p`, [id]);
+      await expect(asAlice(`select public.conversations_export_page($1, null, 1)`, [id])).rejects.toMatchObject({ code: 'PT409' });
+      const after = { t: first!.p[0]!.conversation.created_at, i: first!.p[0]!.conversation.id };
+      await asAlice(`select public.conversations_export_page($1, $2::text::jsonb, 1)`, [id, JSON.stringify(after)]);
+      await expect(asAlice(`select public.conversations_export_page($1, $2::text::jsonb, 1)`, [id, JSON.stringify(after)]))
+        .rejects.toMatchObject({ code: 'PT409' });
+      expect(await asService('select conversation_count, (select count(distinct conversation_id)::int from public.export_log_items where export_id = $1) as distinct_items from public.export_logs where id = $1', [id]))
+        .toEqual([{ conversation_count: 2, distinct_items: 2 }]);
+    });
+
     it('jobs: created and moved by the database functions only; counts are measured, not told', async () => {
       await expect(asAlice(`insert into public.batch_jobs (job_type, status, processed_items) values ('cleanup', 'completed', 100)`))
         .rejects.toMatchObject({ code: '42501' });
       const [job] = await asAlice<{ j: Row }>(`select public.conversations_rescore_start(null, '{}') as j`);
       await expect(asAlice(`update public.batch_jobs set processed_items = 1000 where id = $1`, [job!.j.id])).rejects.toMatchObject({ code: '42501' });
       await expect(as('authenticated', bob, `select public.conversations_finish_job($1)`, [job!.j.id])).rejects.toMatchObject({ code: 'PT404' });
-      await asAlice(`select public.conversations_rescore_chunk($1)`, [job!.j.id]);
+      // completed only once its chunks ran out, and a chunk taken twice is refused
+      await expect(asAlice(`select public.conversations_finish_job($1)`, [job!.j.id])).rejects.toMatchObject({ code: 'PT409' });
+      const [chunk] = await asAlice<{ c: Row }>(`select public.conversations_rescore_chunk($1, null, 1) as c`, [job!.j.id]);
+      await expect(asAlice(`select public.conversations_rescore_chunk($1, null, 1)`, [job!.j.id])).rejects.toMatchObject({ code: 'PT409' });
+      await asAlice(`select public.conversations_rescore_chunk($1, $2)`, [job!.j.id, chunk!.c.next_after]);
       const [finished] = await asAlice<{ j: Row }>(`select public.conversations_finish_job($1) as j`, [job!.j.id]);
       expect(finished!.j).toMatchObject({ status: 'completed', created_by: alice, processed_items: job!.j.total_items });
       expect(finished!.j.results).toEqual({ flagged: expect.any(Number), unflagged: expect.any(Number), unchanged: expect.any(Number) });
@@ -142,9 +217,18 @@ describe('table API rules (issue 13)', () => {
     it('templates and scenarios: usage is counted by the database for every conversation made from them, shared ones included', async () => {
       const [shared] = await asAlice(`select id, usage_count from public.conversation_templates where template_name = 'financial_planning_consultation'`);
       await newConversation({ template_id: shared!.id });
+      const gone = await newConversation({ template_id: shared!.id });
       await newConversation({ template_id: shared!.id });
+      await asAlice('delete from public.conversations where id = $1', [gone.id]);
       expect(await asAlice(`select usage_count from public.conversation_templates where id = $1`, [shared!.id]))
         .toEqual([{ usage_count: shared!.usage_count + 2 }]);
+      // another user's private template cannot be used, counted or even found through a conversation
+      await asAlice(`insert into public.conversation_templates (template_name) values ('alice_private')`);
+      const [mine] = await asAlice(`select id from public.conversation_templates where template_name = 'alice_private'`);
+      await expect(as('authenticated', bob, `select public.conversations_create($1::text::jsonb, $2::text::jsonb)`,
+        [JSON.stringify({ template_id: mine!.id }), TURNS])).rejects.toMatchObject({ code: 'PT404', message: `template ${mine!.id} not found` });
+      await expect(as('authenticated', bob, `select public.conversations_create($1::text::jsonb, $2::text::jsonb)`,
+        [JSON.stringify({ template_id: crypto.randomUUID() }), TURNS])).rejects.toMatchObject({ code: 'PT404' });
       await asAlice(`insert into public.conversation_templates (template_name) values ('alice_counts')`);
       for (const change of ['usage_count = 1000', 'rating = 5', 'success_rate = 1']) {
         await expect(asAlice(`update public.conversation_templates set ${change} where template_name = 'alice_counts'`), change)

@@ -130,6 +130,8 @@ create table public.documents (
   created_at timestamptz default now()
 );
 insert into public.documents (id, title, content) values ('00000000-0000-4000-8000-0000000000d1', 'Handbook', 'Chapter one');
+-- a policy of its own under a name this project also uses: replaced while applied, restored on rollback
+create policy documents_select on public.documents for select to authenticated using (created_at > '2000-01-01');
 create table public.chunks (
   id uuid primary key default gen_random_uuid(),
   document_id uuid not null references public.documents (id) on delete cascade,
@@ -187,6 +189,21 @@ describe('an existing installation of the seeds', () => {
     expect(await asRole(database.client, 'authenticated', SEED_USER,
       `insert into public.training_configs (id, name, template_type, config_json, user_id)
        values (gen_random_uuid(), 'Test Config', 'lora_finetuning', '{}', $1) returning name`, [SEED_USER])).toEqual([{ name: 'Test Config' }]);
+  });
+
+  it("a project that ran seed 004's own versions migration is told to rename its versions table, not half-adopted", async () => {
+    const other = await createTestDatabase({ migrate: false });
+    try {
+      await applyLocalShim(other.client);
+      await other.client.exec(`create table public.training_configs (id uuid primary key default gen_random_uuid(), name text not null, user_id uuid);
+        create table public.training_package_versions (id uuid primary key default gen_random_uuid(),
+          package_id uuid not null references public.training_configs (id), version_number integer not null, name text not null);`);
+      await expect(migrateUp(other.client)).rejects.toThrow('public.training_package_versions exists already, from another system');
+      expect(await other.client.query(`select count(*)::int as n from information_schema.columns where table_name = 'training_package_versions'`))
+        .toEqual([{ n: 4 }]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('a database that applied the migrations before the adoption ledger existed is not rolled back by guesswork', async () => {

@@ -3,10 +3,10 @@
 // bulk rescore as a batch job, streamed exports, generation logs.
 import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps, ignoreIdempotencyKey } from '../_shared/http/app.ts';
-import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
+import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { serviceCaller } from '../_shared/http/service_caller.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
-import { defaultShape, fileWriter } from '../_shared/export/chat_formats.ts';
+import { defaultShape, EXPORT_FORMATS, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName } from '../_shared/export/paged_stream.ts';
 import { type ExportStart, exportResponse } from './export_stream.ts';
 import { responseDelivery } from '../_shared/export/paged_stream.ts';
@@ -21,62 +21,67 @@ const RESCORE_CHUNK = 1000;
 
 const routes = {
   create: createRoute({
-    method: 'post', path: '/', summary: 'Store a conversation with its turns (one transaction); scored and flagged by the database',
+    operationId: 'createConversation', method: 'post', path: '/', summary: 'Store a conversation with its turns (one transaction); scored and flagged by the database',
     request: { body: jsonBody(CreateConversationBody) },
     responses: { 201: jsonResponse(ConversationWithTurns, 'created'), ...errorResponses },
   }),
   list: createRoute({
-    method: 'get', path: '/', summary: 'Conversations you may see, newest first, filtered, keyset paged (without turns)',
+    operationId: 'listConversations', method: 'get', path: '/', summary: 'Conversations you may see, newest first, filtered, keyset paged (without turns)',
     request: { query: ListQuery },
     responses: { 200: jsonResponse(page(Conversation), 'a page'), ...errorResponses },
   }),
   reviewQueue: createRoute({
-    method: 'get', path: '/review-queue', summary: 'Pending review, oldest first (reviewers: everyone\'s; users: their own)',
+    operationId: 'listReviewQueue', method: 'get', path: '/review-queue', summary: 'Pending review, oldest first (reviewers: everyone\'s; users: their own)',
     request: { query: z.object({ limit: limitParam(), cursor: cursorParam() }) },
     responses: { 200: jsonResponse(page(Conversation), 'a page of the queue'), ...errorResponses },
   }),
   listExports: createRoute({
-    method: 'get', path: '/exports', summary: "The caller's exports, newest first",
+    operationId: 'listExports', method: 'get', path: '/exports', summary: "The caller's exports, newest first",
     request: { query: z.object({ limit: limitParam(), cursor: cursorParam() }) },
     responses: { 200: jsonResponse(page(ExportLog), 'a page of export logs'), ...errorResponses },
   }),
   export: createRoute({
-    method: 'post', path: '/exports', summary: 'Stream an export file (jsonl, json, csv, markdown); logged in export_logs',
+    operationId: 'exportConversations', method: 'post', path: '/exports', summary: 'Stream an export file (jsonl, json, csv, markdown); logged in export_logs',
     request: { body: jsonBody(ExportBody) },
-    responses: { 200: { description: 'the file, streamed; x-export-id names its export log' }, ...errorResponses },
+    responses: {
+      200: fileResponse('the file, streamed', EXPORT_FORMATS.map((f) => fileWriter(f, defaultShape(f), false).contentType), {
+        'X-Export-Id': { description: 'the id of its export_logs row (count, bytes and sha256 once the file is complete)' },
+      }),
+      ...errorResponses,
+    },
   }),
   rescore: createRoute({
-    method: 'post', path: '/rescore', summary: 'Re-score in bulk as a batch job: counts flagged, unflagged, unchanged',
+    operationId: 'rescoreConversations', method: 'post', path: '/rescore', summary: 'Re-score in bulk as a batch job: counts flagged, unflagged, unchanged',
     request: { body: jsonBody(RescoreBody) },
     responses: { 200: jsonResponse(BatchJob, 'the finished job'), ...errorResponses },
   }),
   batchJob: createRoute({
-    method: 'get', path: '/batch-jobs/{job_id}', summary: 'A batch job and its progress',
+    operationId: 'getBatchJob', method: 'get', path: '/batch-jobs/{job_id}', summary: 'A batch job and its progress',
     request: { params: JobParams },
     responses: { 200: jsonResponse(BatchJob, 'the job'), ...errorResponses },
   }),
   logGeneration: createRoute({
-    method: 'post', path: '/generation-logs', summary: "Record one generator call (service role)",
+    operationId: 'logGeneration', method: 'post', path: '/generation-logs', summary: "Record one generator call (service role)",
     request: { body: jsonBody(GenerationLogBody) },
     responses: { 201: jsonResponse(GenerationLog, 'recorded'), ...errorResponses },
   }),
   generationStats: createRoute({
-    method: 'get', path: '/generation-logs/stats', summary: 'Calls, tokens and cost by day, model and template',
+    operationId: 'getGenerationStats', method: 'get', path: '/generation-logs/stats', summary: 'Calls, tokens and cost by day, model and template',
     request: { query: StatsQuery },
     responses: { 200: jsonResponse(GenerationStats, 'the totals'), ...errorResponses },
   }),
   get: createRoute({
-    method: 'get', path: '/{id}', summary: 'One conversation with its turns',
+    operationId: 'getConversation', method: 'get', path: '/{id}', summary: 'One conversation with its turns',
     request: { params: KeyParams },
     responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation'), ...errorResponses },
   }),
   review: createRoute({
-    method: 'post', path: '/{id}/review', summary: 'approve | reject | request_changes (reviewers)',
+    operationId: 'reviewConversation', method: 'post', path: '/{id}/review', summary: 'approve | reject | request_changes (reviewers)',
     request: { params: KeyParams, body: jsonBody(ReviewBody) },
     responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation after the review'), ...errorResponses },
   }),
   score: createRoute({
-    method: 'post', path: '/{id}/score', summary: 'Recompute the quality score now and answer its breakdown',
+    operationId: 'scoreConversation', method: 'post', path: '/{id}/score', summary: 'Recompute the quality score now and answer its breakdown',
     request: { params: KeyParams },
     responses: { 200: jsonResponse(ScoreResult, 'the score and its parts'), ...errorResponses },
   }),

@@ -26,83 +26,83 @@ const versionRoute = (method: 'get' | 'post' | 'patch' | 'put' | 'delete', path:
 
 const routes = {
   createPackage: createRoute({
-    method: 'post', path: '/', summary: 'Create a package owned by the caller',
+    operationId: 'createPackage', method: 'post', path: '/', summary: 'Create a package owned by the caller',
     request: { body: jsonBody(CreatePackageBody) },
     responses: { 201: jsonResponse(Package, 'created'), ...errorResponses },
   }),
   listPackages: createRoute({
-    method: 'get', path: '/', summary: "The caller's packages, newest first",
+    operationId: 'listPackages', method: 'get', path: '/', summary: "The caller's packages, newest first",
     request: { query: PageQuery },
     responses: { 200: jsonResponse(page(Package), 'a page of packages'), ...errorResponses },
   }),
   // /versions/... before /{package_id}/...: "versions" is not a package id.
   getVersion: createRoute({
-    ...versionRoute('get', '', 'One version by id'),
+    operationId: 'getVersion', ...versionRoute('get', '', 'One version by id'),
     request: { params: VersionParams },
     responses: { 200: jsonResponse(Version, 'the version'), ...errorResponses },
   }),
   updateVersion: createRoute({
-    ...versionRoute('patch', '', 'Edit a draft (409 once published)'),
+    operationId: 'updateVersion', ...versionRoute('patch', '', 'Edit a draft (409 once published)'),
     request: { params: VersionParams, body: jsonBody(UpdateVersionBody) },
     responses: { 200: jsonResponse(Version, 'the draft after the change'), ...errorResponses },
   }),
   deleteVersion: createRoute({
-    ...versionRoute('delete', '', 'Delete a draft (its number is not reused)'),
+    operationId: 'deleteVersion', ...versionRoute('delete', '', 'Delete a draft (its number is not reused)'),
     request: { params: VersionParams },
     responses: { 200: jsonResponse(DeletedVersion, 'what was deleted'), ...errorResponses },
   }),
   publish: createRoute({
-    ...versionRoute('post', '/publish', 'draft -> published: stamps, hash, package current version'),
+    operationId: 'publishVersion', ...versionRoute('post', '/publish', 'draft -> published: stamps, hash, package current version'),
     request: { params: VersionParams },
     responses: { 200: jsonResponse(Version, 'the published version'), ...errorResponses },
   }),
   archive: createRoute({
-    ...versionRoute('post', '/archive', 'published -> archived'),
+    operationId: 'archiveVersion', ...versionRoute('post', '/archive', 'published -> archived'),
     request: { params: VersionParams },
     responses: { 200: jsonResponse(Version, 'the archived version'), ...errorResponses },
   }),
   fork: createRoute({
-    ...versionRoute('post', '/fork', 'A new draft copying the snapshots, parent_version_id set'),
+    operationId: 'forkVersion', ...versionRoute('post', '/fork', 'A new draft copying the snapshots, parent_version_id set'),
     request: { params: VersionParams, body: optionalJsonBody(ForkVersionBody) },
     responses: { 201: jsonResponse(Version, 'the new draft'), ...errorResponses },
   }),
   diff: createRoute({
-    ...versionRoute('get', '/diff', 'Snapshot changes from `against` (old) to this version (new)'),
+    operationId: 'diffVersions', ...versionRoute('get', '/diff', 'Snapshot changes from `against` (old) to this version (new)'),
     request: { params: VersionParams, query: z.object({ against: Uuid.openapi({ description: 'the version to compare with' }) }) },
     responses: { 200: jsonResponse(VersionDiff, 'JSON-pointer changes'), ...errorResponses },
   }),
   deployment: createRoute({
-    ...versionRoute('put', '/deployment', 'Set the deployment state (any status; owner only)'),
+    operationId: 'setVersionDeployment', ...versionRoute('put', '/deployment', 'Set the deployment state (any status; owner only)'),
     request: { params: VersionParams, body: jsonBody(DeploymentBody) },
     responses: { 200: jsonResponse(Version, 'the version after the change'), ...errorResponses },
   }),
   training: createRoute({
-    ...versionRoute('patch', '/training', 'Training status, metrics and costs (any status; owner only)'),
+    operationId: 'updateVersionTraining', ...versionRoute('patch', '/training', 'Training status, metrics and costs (any status; owner only)'),
     request: { params: VersionParams, body: jsonBody(TrainingBody) },
     responses: { 200: jsonResponse(Version, 'the version after the change'), ...errorResponses },
   }),
   getPackage: createRoute({
-    method: 'get', path: '/{package_id}', summary: 'One package',
+    operationId: 'getPackage', method: 'get', path: '/{package_id}', summary: 'One package',
     request: { params: PackageParams },
     responses: { 200: jsonResponse(Package, 'the package'), ...errorResponses },
   }),
   nextVersionNumber: createRoute({
-    method: 'get', path: '/{package_id}/next-version-number', summary: 'The number the next draft will get',
+    operationId: 'getNextVersionNumber', method: 'get', path: '/{package_id}/next-version-number', summary: 'The number the next draft will get',
     request: { params: PackageParams },
     responses: { 200: jsonResponse(NextVersionNumber, 'the next number'), ...errorResponses },
   }),
   createVersion: createRoute({
-    method: 'post', path: '/{package_id}/versions', summary: 'Create a draft with the next number',
+    operationId: 'createVersion', method: 'post', path: '/{package_id}/versions', summary: 'Create a draft with the next number',
     request: { params: PackageParams, body: optionalJsonBody(CreateVersionBody) },
     responses: { 201: jsonResponse(Version, 'the new draft'), ...errorResponses },
   }),
   listVersions: createRoute({
-    method: 'get', path: '/{package_id}/versions', summary: "A package's versions, newest first",
+    operationId: 'listVersions', method: 'get', path: '/{package_id}/versions', summary: "A package's versions, newest first",
     request: { params: PackageParams, query: PageQuery.extend({ status: z.enum(VERSION_STATUSES).optional() }) },
     responses: { 200: jsonResponse(page(Version), 'a page of versions'), ...errorResponses },
   }),
   getVersionByNumber: createRoute({
-    method: 'get', path: '/{package_id}/versions/{number}', summary: 'One version by its number',
+    operationId: 'getVersionByNumber', method: 'get', path: '/{package_id}/versions/{number}', summary: 'One version by its number',
     request: { params: NumberParams },
     responses: { 200: jsonResponse(Version, 'the version'), ...errorResponses },
   }),

@@ -1,9 +1,6 @@
 // Edge function entry point (Supabase / Deno). Node imports app.ts instead.
 import { dbFromEnv } from '../_shared/db/from_env.ts';
+import { serveOnDeno } from '../_shared/http/serve.ts';
 import { createPackagesApp } from './app.ts';
 
-const deno = (globalThis as { Deno?: { serve(handler: (req: Request) => Response | Promise<Response>): unknown } }).Deno;
-if (deno) {
-  const app = createPackagesApp({ db: dbFromEnv() });
-  deno.serve(app.fetch);
-}
+serveOnDeno('packages', () => createPackagesApp({ db: dbFromEnv() }));

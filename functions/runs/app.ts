@@ -40,61 +40,61 @@ const MetricQuery = z.enum(OBJECTIVE_VALUE_METRICS).optional().openapi({ descrip
 
 const routes = {
   create: createRoute({
-    method: 'post', path: '/', summary: 'Register a run at launch (idempotent for retries)',
+    operationId: 'createRun', method: 'post', path: '/', summary: 'Register a run at launch (idempotent for retries)',
     request: { body: jsonBody(CreateRunBody) },
     responses: { 201: jsonResponse(Run, 'created'), 200: jsonResponse(Run, 'the same request again: the stored run'), ...errorResponses },
   }),
   list: createRoute({
-    method: 'get', path: '/', summary: 'List runs with filters, keyset paging',
+    operationId: 'listRuns', method: 'get', path: '/', summary: 'List runs with filters, keyset paging',
     request: { query: ListQuery },
     responses: { 200: jsonResponse(page(Run), 'a page of runs'), ...errorResponses },
   }),
   stats: createRoute({
-    method: 'get', path: '/stats', summary: 'Totals by status, with blog posts, with crash analysis',
+    operationId: 'getRunStats', method: 'get', path: '/stats', summary: 'Totals by status, with blog posts, with crash analysis',
     responses: { 200: jsonResponse(RunStats, 'totals'), ...errorResponses },
   }),
   queryByObjectives: createRoute({
-    method: 'post', path: '/query-by-objectives', summary: 'Runs meeting every objective bound',
+    operationId: 'queryRunsByObjectives', method: 'post', path: '/query-by-objectives', summary: 'Runs meeting every objective bound',
     request: { body: jsonBody(QueryByObjectivesBody) },
     responses: { 200: jsonResponse(page(Run), 'a page of runs'), ...errorResponses },
   }),
   objectiveStats: createRoute({
-    method: 'get', path: '/objectives/{name}/stats', summary: 'count, mean, min, max, stddev, p50, p90 over completed runs',
+    operationId: 'getObjectiveStats', method: 'get', path: '/objectives/{name}/stats', summary: 'count, mean, min, max, stddev, p50, p90 over completed runs',
     request: { params: ObjectiveParams, query: z.object({ gradient_method: z.string().min(1).max(200).optional(), metric: MetricQuery }) },
     responses: { 200: jsonResponse(ObjectiveStats, 'statistics'), ...errorResponses },
   }),
   compareGradientMethods: createRoute({
-    method: 'get', path: '/objectives/{name}/compare-gradient-methods', summary: 'Per gradient method: runs, mean, best, stddev, crash rate',
+    operationId: 'compareGradientMethods', method: 'get', path: '/objectives/{name}/compare-gradient-methods', summary: 'Per gradient method: runs, mean, best, stddev, crash rate',
     request: { params: ObjectiveParams, query: z.object({ metric: MetricQuery }) },
     responses: { 200: jsonResponse(GradientMethodComparison, 'one entry per method'), ...errorResponses },
   }),
   deleteObjectives: createRoute({
-    method: 'delete', path: '/{run_id}/objectives', summary: "Remove a run's objective rows (owner only)",
+    operationId: 'deleteRunObjectives', method: 'delete', path: '/{run_id}/objectives', summary: "Remove a run's objective rows (owner only)",
     request: { params: RunParams },
     responses: { 200: jsonResponse(DeletedObjectives, 'how many rows went'), ...errorResponses },
   }),
   get: createRoute({
-    method: 'get', path: '/{run_id}', summary: 'One run',
+    operationId: 'getRun', method: 'get', path: '/{run_id}', summary: 'One run',
     request: { params: RunParams },
     responses: { 200: jsonResponse(Run, 'the run'), ...errorResponses },
   }),
   status: createRoute({
-    method: 'patch', path: '/{run_id}/status', summary: 'Move a run through its lifecycle',
+    operationId: 'updateRunStatus', method: 'patch', path: '/{run_id}/status', summary: 'Move a run through its lifecycle',
     request: { params: RunParams, body: jsonBody(UpdateStatusBody) },
     responses: { 200: jsonResponse(Run, 'the run after the change'), ...errorResponses },
   }),
   crash: createRoute({
-    method: 'post', path: '/{run_id}/crash', summary: 'Mark crashed and attach crash data, in one transaction',
+    operationId: 'reportRunCrash', method: 'post', path: '/{run_id}/crash', summary: 'Mark crashed and attach crash data, in one transaction',
     request: { params: RunParams, body: jsonBody(CrashBody) },
     responses: { 200: jsonResponse(Run, 'the run after the change'), ...errorResponses },
   }),
   blogPost: createRoute({
-    method: 'put', path: '/{run_id}/blog-post', summary: 'Attach the blog post URL',
+    operationId: 'setRunBlogPost', method: 'put', path: '/{run_id}/blog-post', summary: 'Attach the blog post URL',
     request: { params: RunParams, body: jsonBody(BlogPostBody) },
     responses: { 200: jsonResponse(Run, 'the run after the change'), ...errorResponses },
   }),
   conversation: createRoute({
-    method: 'put', path: '/{run_id}/conversation', summary: 'Attach the conversation S3 key',
+    operationId: 'setRunConversation', method: 'put', path: '/{run_id}/conversation', summary: 'Attach the conversation S3 key',
     request: { params: RunParams, body: jsonBody(ConversationBody) },
     responses: { 200: jsonResponse(Run, 'the run after the change'), ...errorResponses },
   }),

@@ -4,7 +4,7 @@
 // the full-text indexer (which runs off the ingest path).
 import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
-import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
+import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { page } from '../_shared/http/params.ts';
 import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName, fileHeaders, pageCall, pagedFileStream, responseDelivery } from '../_shared/export/paged_stream.ts';
@@ -42,48 +42,48 @@ interface ExportedExample {
 
 const routes = {
   ingest: createRoute({
-    method: 'post', path: '/logs', summary: 'Ingest up to 1,000 log events in one transaction (service role); replays ignored',
+    operationId: 'ingestLogs', method: 'post', path: '/logs', summary: 'Ingest up to 1,000 log events in one transaction (service role); replays ignored',
     request: { body: jsonBody(LogBatch) },
     responses: { 200: jsonResponse(IngestResult, 'how many were new'), ...errorResponses },
   }),
   searchIndex: createRoute({
-    method: 'post', path: '/search-index',
+    operationId: 'runSearchIndex', method: 'post', path: '/search-index',
     summary: 'Run one batch of the full-text indexer, oldest examples first (service role; pg_cron runs it where available)',
     request: { query: SearchIndexQuery },
     responses: { 200: jsonResponse(SearchIndexResult, 'how many were indexed and how many are still pending'), ...errorResponses },
   }),
   list: createRoute({
-    method: 'get', path: '/', summary: 'Examples with their annotations, newest first, filtered, keyset paged',
+    operationId: 'listExamples', method: 'get', path: '/', summary: 'Examples with their annotations, newest first, filtered, keyset paged',
     request: { query: ListQuery },
     responses: { 200: jsonResponse(page(Example), 'a page'), ...errorResponses },
   }),
   fewShot: createRoute({
-    method: 'get', path: '/few-shot', summary: 'The k best trainable examples for a prompt, in the order to inject them',
+    operationId: 'getFewShotExamples', method: 'get', path: '/few-shot', summary: 'The k best trainable examples for a prompt, in the order to inject them',
     request: { query: FewShotQuery },
     responses: { 200: jsonResponse(FewShot, 'the examples and how many were available'), ...errorResponses },
   }),
   stats: createRoute({
-    method: 'get', path: '/stats', summary: 'Per cascade and cell: examples, trainable, verified, mean confidence, latest',
+    operationId: 'getExampleStats', method: 'get', path: '/stats', summary: 'Per cascade and cell: examples, trainable, verified, mean confidence, latest',
     request: { query: z.object({ cascade_id: z.string().min(1).max(200).optional() }) },
     responses: { 200: jsonResponse(Stats, 'the stats view'), ...errorResponses },
   }),
   export: createRoute({
-    method: 'get', path: '/export', summary: 'Trainable examples as streamed JSONL (openai or sharegpt records)',
+    operationId: 'exportExamples', method: 'get', path: '/export', summary: 'Trainable examples as streamed JSONL (openai or sharegpt records)',
     request: { query: ExportQuery },
-    responses: { 200: { description: 'the JSONL file, streamed' }, ...errorResponses },
+    responses: { 200: fileResponse('the JSONL file, streamed', [fileWriter('jsonl', 'openai', false).contentType]), ...errorResponses },
   }),
   get: createRoute({
-    method: 'get', path: '/{trace_id}', summary: 'One example with its annotation',
+    operationId: 'getExample', method: 'get', path: '/{trace_id}', summary: 'One example with its annotation',
     request: { params: TraceParams },
     responses: { 200: jsonResponse(Example, 'the example'), ...errorResponses },
   }),
   annotate: createRoute({
-    method: 'put', path: '/{trace_id}/annotation', summary: 'Write the annotation (replaces the one there; history kept)',
+    operationId: 'annotateExample', method: 'put', path: '/{trace_id}/annotation', summary: 'Write the annotation (replaces the one there; history kept)',
     request: { params: TraceParams, body: jsonBody(AnnotationBody) },
     responses: { 200: jsonResponse(Example, 'the example with its annotation'), ...errorResponses },
   }),
   clear: createRoute({
-    method: 'delete', path: '/{trace_id}/annotation', summary: 'Clear the annotation (history kept)',
+    operationId: 'clearAnnotation', method: 'delete', path: '/{trace_id}/annotation', summary: 'Clear the annotation (history kept)',
     request: { params: TraceParams },
     responses: { 200: jsonResponse(Example.extend({ cleared: z.boolean() }), 'the example, unannotated'), ...errorResponses },
   }),

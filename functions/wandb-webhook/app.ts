@@ -3,6 +3,7 @@
 // keeps every authenticated delivery, and applies it as the service role
 // through one SQL function (public.wandb_ingest): idempotent, newest report
 // wins, all or nothing.
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { httpStatusForDbCode } from '../_shared/db/status.ts';
 import { readEnv } from '../_shared/env.ts';
@@ -32,9 +33,20 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
   const token = deps.wandb?.token ?? readEnv('WANDB_WEBHOOK_TOKEN');
   const secret = deps.wandb?.secret ?? readEnv('WANDB_WEBHOOK_SECRET');
 
+  app.openAPIRegistry.registerComponent('securitySchemes', 'wandbWebhookToken', {
+    type: 'http', scheme: 'bearer', description: "WANDB_WEBHOOK_TOKEN: the W&B webhook's access token (not a Supabase JWT)",
+  });
   app.openAPIRegistry.registerPath({
-    method: 'post', path: '/', summary: 'Ingest a W&B automation payload or a run report',
-    request: { body: { required: true, content: { 'application/json': { schema: RunReport.or(AutomationPayload) } } } },
+    operationId: 'ingestWandbDelivery', method: 'post', path: '/', summary: 'Ingest a W&B automation payload or a run report',
+    security: [{ wandbWebhookToken: [] }],
+    request: {
+      headers: z.object({
+        'x-wandb-signature': z.string().optional().openapi({
+          description: 'HMAC-SHA256 of the raw body with WANDB_WEBHOOK_SECRET (hex, sha256=<hex> or base64); required when that secret is set',
+        }),
+      }),
+      body: { required: true, content: { 'application/json': { schema: RunReport.or(AutomationPayload) } } },
+    },
     responses: {
       200: jsonResponse(DeliveryResult, 'applied, duplicate, stale or recorded'),
       201: jsonResponse(DeliveryResult, 'the delivery created the run'),

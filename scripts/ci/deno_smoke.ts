@@ -1,16 +1,21 @@
-// CI: functions/runs/index.ts, functions/wandb-webhook/index.ts,
-// functions/packages/index.ts, functions/conversations/index.ts and
-// functions/training-examples/index.ts served by Deno (as the Supabase edge runtime would), one after the other, against the
-// real Postgres in DATABASE_URL, answering real requests.
-import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
+// CI: each function as `supabase functions deploy` would upload it. The
+// files it uploads (the entry point's import graph and the import map named
+// in supabase/config.toml) are copied into an empty folder, `deno check`ed
+// there, and served by Deno from there (no node_modules, no package.json)
+// against the real Postgres in DATABASE_URL, answering real requests:
+// functions/runs, wandb-webhook, packages, conversations, training-examples.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { postgresClient } from '../../functions/_shared/db/sql_client.ts';
+import { copyBundle, functionConfigs } from '../lib/deploy_bundle.ts';
+import { DENO, type DenoFunction, serveUnderDeno } from '../lib/deno.ts';
 import { applySeed, prepareDatabase } from '../lib/migrator.ts';
 import { DEMO_USER_ID, mintToken } from '../lib/tokens.ts';
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL must point at a throwaway database');
-const port = Number(process.env.DENO_SMOKE_PORT ?? 8000);
 
 const client = postgresClient(url, { max: 1 });
 await prepareDatabase(client);
@@ -18,31 +23,35 @@ await applySeed(client);
 await client.close();
 
 const WEBHOOK_TOKEN = 'deno-smoke-webhook-token';
-let deno: ReturnType<typeof spawn> | undefined;
+const configs = functionConfigs();
+const folders: string[] = [];
+let deno: DenoFunction | undefined;
 const fail = (message: string) => {
-  deno?.kill();
+  void deno?.stop();
   console.error(`deno smoke: FAILED: ${message}`);
   process.exit(1);
 };
 
-/** Serves one function's index.ts under Deno and waits for its OpenAPI document. */
-async function serveUnderDeno(name: string): Promise<string> {
-  deno?.kill();
-  if (deno) await new Promise((resolve) => deno!.once('exit', resolve));
-  deno = spawn('node_modules/.bin/deno', ['run', '--allow-net', '--allow-env', '--allow-read', `functions/${name}/index.ts`], {
-    env: { ...process.env, DB_ADAPTER: 'sql', WANDB_WEBHOOK_TOKEN: WEBHOOK_TOKEN },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}/${name}`;
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${base}/openapi.json`).then((r) => r.ok, () => false)) return base;
-    await sleep(200);
-  }
-  return fail(`functions/${name}/index.ts did not start`) as never;
+/** Copies what the CLI uploads for `name` into an empty folder, type-checks it there and serves it from there. */
+async function serveAsUploaded(name: string): Promise<string> {
+  await deno?.stop();
+  const config = configs.find((c) => c.name === name) ?? fail(`supabase/config.toml has no [functions.${name}]`) as never;
+  const dir = mkdtempSync(join(tmpdir(), `deploy-${name}-`));
+  folders.push(dir);
+  const files = copyBundle(config, dir);
+  for (const absent of ['node_modules', 'package.json', 'deno.json']) if (existsSync(join(dir, absent))) fail(`${absent} in the upload folder`);
+  execFileSync(DENO, ['check', '--config', config.importMap, config.entrypoint], { cwd: dir, stdio: 'inherit' });
+  deno = await serveUnderDeno(name, { cwd: dir, config: config.importMap, env: { DB_ADAPTER: 'sql', WANDB_WEBHOOK_TOKEN: WEBHOOK_TOKEN } })
+    .catch((err: Error) => fail(`functions/${name} did not start from its upload folder: ${err.message}`) as never);
+  console.log(`deno smoke: functions/${name}: the ${files.length} uploaded files (${config.importMap} and ${files.length - 1} modules) type-check and serve from an empty folder`);
+  return deno.url;
 }
 
 try {
-  let base = await serveUnderDeno('runs');
+  if (configs.map((c) => c.name).sort().join() !== 'conversations,packages,runs,training-examples,wandb-webhook') {
+    fail(`supabase/config.toml declares ${configs.map((c) => c.name).join(', ')}`);
+  }
+  let base = await serveAsUploaded('runs');
   const user = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID });
   const auth = { authorization: `Bearer ${user}`, 'content-type': 'application/json' };
   const runId = `deno_smoke_${Date.now()}`;
@@ -60,9 +69,14 @@ try {
   const filtered = await fetch(`${base}?filter=${encodeURIComponent(`run_id = '${runId}' or objective.COMT_activity.raw_mean > 0.8`)}`, { headers: auth });
   const page = await filtered.json() as { items?: { run_id: string }[] };
   if (filtered.status !== 200 || !page.items?.some((r) => r.run_id === runId)) fail(`GET /runs?filter= answered ${filtered.status} ${JSON.stringify(page)}`);
-  console.log(`deno smoke: functions/runs under Deno served POST /runs (201), GET /runs/stats (${body.total_runs} runs), a filter, 401 without token`);
+  const preflight = await fetch(`${base}/stats`, { method: 'OPTIONS', headers: {
+    origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+  if (preflight.status !== 204 || preflight.headers.get('access-control-allow-origin') !== '*') {
+    fail(`OPTIONS /runs/stats answered ${preflight.status} with allow-origin ${preflight.headers.get('access-control-allow-origin')}`);
+  }
+  console.log(`deno smoke: functions/runs under Deno served POST /runs (201), GET /runs/stats (${body.total_runs} runs), a filter, 401 without token, a CORS preflight`);
 
-  base = await serveUnderDeno('wandb-webhook');
+  base = await serveAsUploaded('wandb-webhook');
   const hook = { authorization: `Bearer ${WEBHOOK_TOKEN}`, 'content-type': 'application/json' };
   const report = JSON.stringify({ run_id: runId, state: 'FINISHED', summary: { 'train/loss': 0.5, _timestamp: 1_790_000_000 } });
   const applied = await fetch(base, { method: 'POST', headers: hook, body: report });
@@ -72,7 +86,7 @@ try {
   if (wrong.status !== 401) fail(`POST /wandb-webhook with a wrong token answered ${wrong.status}`);
   console.log('deno smoke: functions/wandb-webhook under Deno applied a run report (200) and refused a wrong token (401)');
 
-  base = await serveUnderDeno('packages');
+  base = await serveAsUploaded('packages');
   const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
   const pkgRes = await post('', { name: 'deno smoke', config: { training: { epochs: 1 } } });
   const pkg = await pkgRes.json() as { id?: string };
@@ -89,7 +103,7 @@ try {
   if (again.status !== 409) fail(`publishing twice answered ${again.status}`);
   console.log('deno smoke: functions/packages under Deno created a package and version 1 (201), published it (200), refused a second publish (409)');
 
-  base = await serveUnderDeno('conversations');
+  base = await serveAsUploaded('conversations');
   const conv = await fetch(base, { method: 'POST', headers: auth, body: JSON.stringify({
     title: 'deno smoke', persona: 'deno_smoke', quality_metrics: { relevance: 9, accuracy: 9 },
     turns: [{ role: 'user', content: 'Does the export stream under Deno?' }, { role: 'assistant', content: 'Line by line.' }] }) });
@@ -104,7 +118,7 @@ try {
   if (exported.status !== 200 || line.messages?.length !== 2) fail(`POST /conversations/exports answered ${exported.status} ${file}`);
   console.log('deno smoke: functions/conversations under Deno stored a conversation (201, scored), approved it, streamed a JSONL export');
 
-  base = await serveUnderDeno('training-examples');
+  base = await serveAsUploaded('training-examples');
   const service = { authorization: `Bearer ${await mintToken({ role: 'service_role' })}`, 'content-type': 'application/json' };
   const traceId = `deno-smoke-${Date.now()}`;
   const logged = await fetch(`${base}/logs`, { method: 'POST', headers: service, body: JSON.stringify({ items: [{
@@ -120,5 +134,6 @@ try {
   if (shots.status !== 200 || shotBody.items?.[0]?.user_input !== 'Is extraction live?') fail(`GET /training-examples/few-shot answered ${shots.status} ${JSON.stringify(shotBody)}`);
   console.log('deno smoke: functions/training-examples under Deno ingested a log (example extracted), annotated it, served it as a few-shot example');
 } finally {
-  deno?.kill();
+  await deno?.stop();
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,22 +1,41 @@
 // What `supabase functions serve` does locally: /functions/v1/<name>/... is
-// handed to function <name> with the path starting at /<name>.
+// handed to function <name> with the path starting at /<name>. Anything else
+// is a 404 problem listing the functions and their API reference pages, with
+// the same CORS headers and body draining as the functions' own answers.
+import { Hono } from 'hono';
+import { readEnv } from '../../functions/_shared/env.ts';
+import { drainUnreadBody } from '../../functions/_shared/http/body.ts';
+import { allowedOrigins, corsMiddleware } from '../../functions/_shared/http/cors.ts';
 import { Problem, problemBody } from '../../functions/_shared/http/problem.ts';
+import { FUNCTIONS_PREFIX, functionRoute } from '../../functions/_shared/http/serve.ts';
 import { FUNCTIONS, type GatewayDeps } from './functions.ts';
 
 export function createGateway(deps: GatewayDeps) {
   const apps = Object.fromEntries(Object.entries(FUNCTIONS).map(([name, create]) => [name, create(deps)]));
+  const names = Object.keys(apps);
+  const functions = names.map((name) => ({
+    name, url: `${FUNCTIONS_PREFIX}/${name}`, docs: `${FUNCTIONS_PREFIX}/${name}/docs`, openapi: `${FUNCTIONS_PREFIX}/${name}/openapi.json`,
+  }));
+
+  const notFound = new Hono();
+  notFound.use('*', drainUnreadBody);
+  const origins = deps.corsAllowedOrigins ?? readEnv('CORS_ALLOWED_ORIGINS');
+  if (origins !== false) notFound.use('*', corsMiddleware(allowedOrigins(origins), () => ['GET']));
+  notFound.all('*', (c) => {
+    const problem = new Problem(404, `no function at ${c.req.path}; functions: ${names.join(', ')} ` +
+      `(API reference of each: ${FUNCTIONS_PREFIX}/<name>/docs)`);
+    return c.body(JSON.stringify({ ...problemBody(problem), functions }), 404, { 'content-type': 'application/problem+json' });
+  });
+
   return {
-    names: Object.keys(apps),
+    names,
     /** `env` is what the server hands the app (@hono/node-server: { incoming, outgoing }), passed on. */
     fetch(request: Request, env?: unknown): Response | Promise<Response> {
       const url = new URL(request.url);
-      const match = /^\/functions\/v1(\/([^/]+).*)$/.exec(url.pathname);
-      const app = match ? apps[match[2]!] : undefined;
-      if (!match || !app) {
-        const problem = new Problem(404, `no function at ${url.pathname}; functions: ${Object.keys(apps).join(', ')}`);
-        return new Response(JSON.stringify(problemBody(problem)), { status: 404, headers: { 'content-type': 'application/problem+json' } });
-      }
-      url.pathname = match[1]!;
+      const route = functionRoute(url.pathname);
+      const app = route ? apps[route.name] : undefined;
+      if (!route || !app) return notFound.fetch(request, env);
+      url.pathname = route.path;
       return app.fetch(new Request(url, request), env);
     },
   };

@@ -1,12 +1,14 @@
-// Local JWTs, signed HS256 with the local secret, shaped like Supabase's.
+// Local JWTs, signed HS256 with the configured (or local) secret, shaped like
+// Supabase's. Every token has an exp: the functions refuse one without.
 import { sign } from 'hono/jwt';
 import { LOCAL_JWT_SECRET } from '../../functions/_shared/env.ts';
+import { configuredJwtSecret } from '../../functions/_shared/http/auth.ts';
 import type { Role } from '../../functions/_shared/db/port.ts';
 
 export const DEMO_USER_ID = '00000000-0000-4000-8000-000000000001';
 
 export function jwtSecret(): string {
-  return process.env.SUPABASE_JWT_SECRET || LOCAL_JWT_SECRET;
+  return configuredJwtSecret() ?? LOCAL_JWT_SECRET;
 }
 
 export async function mintToken(options: { role: Role; sub?: string; ttlSeconds?: number; email?: string }): Promise<string> {

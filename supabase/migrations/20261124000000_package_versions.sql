@@ -25,8 +25,10 @@ create table if not exists private.adopted_tables (
 );
 revoke all on table private.adopted_tables from public, anon, authenticated, service_role;
 
--- What a rollback must restore of a table: the names of its parts, its RLS
--- switches and who besides its owner holds which privilege (table and columns).
+-- What a rollback must restore of a table: its parts by name and by
+-- definition (so a part this project replaced under the same name comes
+-- back as it was), its RLS switches and who besides its owner holds which
+-- privilege (table and columns).
 create or replace function private.table_state(p_table regclass) returns jsonb
 language sql stable
 set search_path = ''
@@ -50,7 +52,26 @@ as $$
     'column_privileges', coalesce((select jsonb_agg(jsonb_build_array(a.attname::text,
                               case g.grantee when 0 then 'public' else g.grantee::regrole::text end, g.privilege_type, g.is_grantable))
                               from pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) g
-                             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and g.grantee <> c.relowner), '[]'))
+                             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and g.grantee <> c.relowner), '[]'),
+    'definitions', jsonb_build_object(
+      'constraints', coalesce((select jsonb_object_agg(k.conname, pg_catalog.pg_get_constraintdef(k.oid))
+                                 from pg_catalog.pg_constraint k where k.conrelid = c.oid), '{}'),
+      'indexes', coalesce((select jsonb_object_agg(x.relname, pg_catalog.pg_get_indexdef(i.indexrelid))
+                             from pg_catalog.pg_index i join pg_catalog.pg_class x on x.oid = i.indexrelid
+                            where i.indrelid = c.oid
+                              and not exists (select 1 from pg_catalog.pg_constraint k where k.conindid = i.indexrelid)), '{}'),
+      'triggers', coalesce((select jsonb_object_agg(t.tgname, pg_catalog.pg_get_triggerdef(t.oid))
+                              from pg_catalog.pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal), '{}'),
+      'policies', coalesce((select jsonb_object_agg(p.polname, format('create policy %I on %s as %s for %s to %s%s%s',
+                              p.polname, c.oid::regclass, case when p.polpermissive then 'permissive' else 'restrictive' end,
+                              case p.polcmd when 'r' then 'select' when 'a' then 'insert' when 'w' then 'update'
+                                            when 'd' then 'delete' else 'all' end,
+                              case when p.polroles = '{0}' then 'public'
+                                   else (select string_agg(r.oid::regrole::text, ', ' order by r.rolname) from pg_catalog.pg_roles r
+                                          where r.oid = any (p.polroles)) end,
+                              ' using (' || pg_catalog.pg_get_expr(p.polqual, p.polrelid) || ')',
+                              ' with check (' || pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) || ')'))
+                              from pg_catalog.pg_policy p where p.polrelid = c.oid), '{}')))
   from pg_catalog.pg_class c where c.oid = p_table
 $$;
 
@@ -62,10 +83,18 @@ set search_path = ''
 as $$
 declare
   v_table regclass := pg_catalog.to_regclass(p_table);
+  v_policies text;
 begin
   insert into private.adopted_tables (migration, table_name, existed, state)
   values (p_migration, p_table, v_table is not null, case when v_table is not null then private.table_state(v_table) end)
   on conflict (migration, table_name) do nothing;
+  -- The table's own policies stay; permissive ones add to this project's (a row either allows is allowed).
+  if found and v_table is not null then
+    select string_agg(quote_ident(p.polname), ', ' order by p.polname) into v_policies from pg_catalog.pg_policy p where p.polrelid = v_table;
+    if v_policies is not null then
+      raise notice 'adopting %: its own policies stay beside this project''s, and permissive ones add up: %', p_table, v_policies;
+    end if;
+  end if;
 end
 $$;
 
@@ -82,7 +111,9 @@ declare
   v_entry private.adopted_tables;
   v_table regclass := pg_catalog.to_regclass(p_table);
   v_now jsonb;
+  v_defs jsonb;
   v_name text;
+  v_def text;
   v_grant jsonb;
 begin
   select * into v_entry from private.adopted_tables where migration = p_migration and table_name = p_table;
@@ -110,6 +141,32 @@ begin
     for v_name in select jsonb_array_elements_text(v_now -> 'columns') except select jsonb_array_elements_text(v_entry.state -> 'columns') loop
       execute format('alter table %s drop column %I', v_table, v_name);
     end loop;
+    -- Parts it replaced under the same name come back as they were.
+    v_defs := private.table_state(v_table) -> 'definitions';
+    for v_name, v_def in select key, value #>> '{}' from jsonb_each(v_entry.state #> '{definitions,constraints}') loop
+      if v_defs #>> array['constraints', v_name] is distinct from v_def then
+        execute format('alter table %s drop constraint if exists %I', v_table, v_name);
+        execute format('alter table %s add constraint %I %s', v_table, v_name, v_def);
+      end if;
+    end loop;
+    for v_name, v_def in select key, value #>> '{}' from jsonb_each(v_entry.state #> '{definitions,indexes}') loop
+      if v_defs #>> array['indexes', v_name] is distinct from v_def then
+        execute format('drop index if exists %I.%I', (select n.nspname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.oid = v_table), v_name);
+        execute v_def;
+      end if;
+    end loop;
+    for v_name, v_def in select key, value #>> '{}' from jsonb_each(v_entry.state #> '{definitions,triggers}') loop
+      if v_defs #>> array['triggers', v_name] is distinct from v_def then
+        execute format('drop trigger if exists %I on %s', v_name, v_table);
+        execute v_def;
+      end if;
+    end loop;
+    for v_name, v_def in select key, value #>> '{}' from jsonb_each(v_entry.state #> '{definitions,policies}') loop
+      if v_defs #>> array['policies', v_name] is distinct from v_def then
+        execute format('drop policy if exists %I on %s', v_name, v_table);
+        execute v_def;
+      end if;
+    end loop;
     execute format('alter table %s %s row level security', v_table, case when (v_entry.state ->> 'rls')::boolean then 'enable' else 'disable' end);
     execute format('alter table %s %s row level security', v_table, case when (v_entry.state ->> 'force_rls')::boolean then 'force' else 'no force' end);
     -- Privileges: whoever holds any now loses them, then the recorded ones come back.
@@ -136,6 +193,21 @@ revoke all on function private.table_state(regclass), private.adoption_begin(tex
   from public, anon, authenticated, service_role;
 
 select private.adoption_begin('20261124000000', 'public.training_configs');
+
+-- Versions are not adopted: a training_package_versions from another system
+-- (seed 004's own versions migration) has neither this one's columns nor its
+-- keys, and comes with counting triggers of its own.
+do $$
+begin
+  if pg_catalog.to_regclass('public.training_package_versions') is not null and not exists (
+       select 1 from pg_catalog.pg_attribute
+        where attrelid = pg_catalog.to_regclass('public.training_package_versions') and attname = 'snapshot_sha256' and not attisdropped) then
+    raise exception using errcode = '55000',
+      message = 'public.training_package_versions exists already, from another system: this project does not adopt it',
+      hint = 'rename it (alter table public.training_package_versions rename to training_package_versions_before) and move its rows in after applying';
+  end if;
+end
+$$;
 
 -- ---------------------------------------------------------------------------
 -- Packages. A project may already have training_configs: create it only if

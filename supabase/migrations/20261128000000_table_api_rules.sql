@@ -33,13 +33,14 @@
 -- ---------------------------------------------------------------------------
 -- Who is acting.
 
--- The service role, or a database session without request claims
--- (migrations, the seed, an administrator in psql): PostgREST and the
--- functions always set claims, so no API caller is ever the latter.
+-- The service role, or a database session that never switched role and
+-- carries no request claims (migrations, the seed, an administrator in
+-- psql). PostgREST and the functions always set a role, so no API caller is
+-- ever the latter, even one whose token has no role claim.
 create or replace function private.acting_as_service() returns boolean
 language sql stable
 set search_path = ''
-as $$ select coalesce(auth.role(), 'service_role') = 'service_role' $$;
+as $$ select coalesce(auth.role() = 'service_role', pg_catalog.current_setting('role') = 'none') $$;
 
 -- ---------------------------------------------------------------------------
 -- 1. Reviewed conversations.
@@ -47,7 +48,8 @@ as $$ select coalesce(auth.role(), 'service_role') = 'service_role' $$;
 -- Before a conversation is written: created unreviewed; reviewer notes and
 -- reopening by reviewers; an approved or rejected conversation's content
 -- frozen. Every client-writable column but status and reviewer_notes is
--- content (test/table_api.rules.test.ts checks this list against the grants).
+-- content (test/table_api.rules.test.ts checks this list against the grants),
+-- and so are its turns and its template.
 create or replace function private.conversations_guard_review() returns trigger
 language plpgsql
 set search_path = ''
@@ -89,7 +91,12 @@ begin
       case when new.generation_duration_ms is distinct from old.generation_duration_ms then 'generation_duration_ms' end,
       case when new.generation_model is distinct from old.generation_model then 'generation_model' end,
       case when new.parameters is distinct from old.parameters then 'parameters' end,
-      case when new.metadata is distinct from old.metadata then 'metadata' end
+      case when new.metadata is distinct from old.metadata then 'metadata' end,
+      -- the database's own columns that follow content: a turn change that
+      -- raced the review (its statement saw the conversation unreviewed), a
+      -- template removed from under it
+      case when new.turns_updated_at is distinct from old.turns_updated_at then 'turns' end,
+      case when new.template_id is distinct from old.template_id then 'template_id' end
     ]) f where f is not null;
     if v_changed is not null then
       raise exception using errcode = 'PT409',
@@ -153,6 +160,104 @@ create or replace trigger conversation_turns_guard_review_update
 create or replace trigger conversation_turns_guard_review_delete
   after delete on public.conversation_turns referencing old table as old_turns
   for each statement execute function private.conversation_turns_guard_review();
+
+-- A reviewed conversation's template lends it its system prompt (exports
+-- put it first) and its turn bounds (the score): while any approved or
+-- rejected conversation uses a template, those stay as they were reviewed,
+-- and the template is not deleted (deactivate it, or make a new one).
+create or replace function private.conversation_templates_guard_review() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+  v_reviewed bigint;
+begin
+  if private.acting_as_service() then
+    return case when tg_op = 'DELETE' then old else new end;
+  end if;
+  select count(*) into v_reviewed from public.conversations c
+   where c.template_id = old.id and c.status in ('approved', 'rejected');
+  if v_reviewed > 0 then
+    raise exception using errcode = 'PT409',
+      message = format('template %s is part of %s reviewed conversation(s): %s', old.template_name, v_reviewed,
+        case when tg_op = 'DELETE' then 'it cannot be deleted (deactivate it instead)'
+             else 'its system prompt and turn bounds cannot change (create a new template)' end);
+  end if;
+  return case when tg_op = 'DELETE' then old else new end;
+end
+$$;
+
+create or replace trigger conversation_templates_guard_review_update
+  before update of system_prompt, min_turns, max_turns on public.conversation_templates
+  for each row when ((old.system_prompt, old.min_turns, old.max_turns) is distinct from (new.system_prompt, new.min_turns, new.max_turns))
+  execute function private.conversation_templates_guard_review();
+create or replace trigger conversation_templates_guard_review_delete
+  before delete on public.conversation_templates
+  for each row execute function private.conversation_templates_guard_review();
+
+-- What a conversation refers to (template, scenario, edge case, document,
+-- chunk, parent) must be something its writer may see: a foreign key alone
+-- would let a user attach another user's private rows (and count their use).
+-- Not found, whether absent or private, so nothing is revealed.
+create or replace function private.conversations_check_references() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+  v_uid uuid := auth.uid();
+  v_reviewer boolean;
+  v_missing text;
+begin
+  if private.acting_as_service() then
+    return new;
+  end if;
+  v_reviewer := private.is_reviewer();
+  v_missing := case
+    when new.template_id is not null and not exists (select 1 from public.conversation_templates t where t.id = new.template_id
+           and (t.created_by is null or t.created_by = v_uid or v_reviewer)) then format('template %s', new.template_id)
+    when new.scenario_id is not null and not exists (select 1 from public.scenarios s where s.id = new.scenario_id
+           and (s.created_by is null or s.created_by = v_uid or v_reviewer)) then format('scenario %s', new.scenario_id)
+    when new.edge_case_id is not null and not exists (select 1 from public.edge_cases e where e.id = new.edge_case_id
+           and (e.created_by is null or e.created_by = v_uid or v_reviewer)) then format('edge case %s', new.edge_case_id)
+    when new.document_id is not null and not exists (select 1 from public.documents d where d.id = new.document_id
+           and (d.created_by = v_uid or v_reviewer)) then format('document %s', new.document_id)
+    when new.chunk_id is not null and not exists (select 1 from public.chunks k join public.documents d on d.id = k.document_id
+           where k.id = new.chunk_id and (d.created_by = v_uid or v_reviewer)) then format('chunk %s', new.chunk_id)
+    when new.parent_id is not null and not exists (select 1 from public.conversations p where p.id = new.parent_id
+           and (p.created_by = v_uid or v_reviewer)) then format('conversation %s', new.parent_id)
+  end;
+  if v_missing is not null then
+    raise exception using errcode = 'PT404', message = format('%s not found', v_missing);
+  end if;
+  return new;
+end
+$$;
+
+create or replace trigger conversations_check_references
+  before insert on public.conversations
+  for each row execute function private.conversations_check_references();
+
+-- The same for the template a scenario or an edge case hangs under.
+create or replace function private.check_parent_template() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  if new.parent_template_id is not null and not private.acting_as_service()
+     and not exists (select 1 from public.conversation_templates t where t.id = new.parent_template_id
+                       and (t.created_by is null or t.created_by = auth.uid() or private.is_reviewer())) then
+    raise exception using errcode = 'PT404', message = format('template %s not found', new.parent_template_id);
+  end if;
+  return new;
+end
+$$;
+
+create or replace trigger scenarios_check_parent_template
+  before insert or update of parent_template_id on public.scenarios
+  for each row execute function private.check_parent_template();
+create or replace trigger edge_cases_check_parent_template
+  before insert or update of parent_template_id on public.edge_cases
+  for each row execute function private.check_parent_template();
 
 -- ---------------------------------------------------------------------------
 -- 2. Policies: private documents, one policy per command.
@@ -248,6 +353,12 @@ create policy training_annotations_update on public.training_annotations for upd
 drop policy if exists training_annotations_delete on public.training_annotations;
 create policy training_annotations_delete on public.training_annotations for delete to authenticated
   using ((select auth.uid()) is not null);
+comment on policy training_annotations_insert on public.training_annotations is
+  'Reason: annotations are the team''s shared judgement; any signed-in annotator writes one, and the history records who.';
+comment on policy training_annotations_update on public.training_annotations is
+  'Reason: the latest annotation wins, whoever wrote it (seed 000); the history keeps every version with who wrote it.';
+comment on policy training_annotations_delete on public.training_annotations is
+  'Reason: clearing an annotation is an annotation change like any other; the history keeps it.';
 
 -- The read policies that are true for every signed-in user, each with its reason.
 comment on policy training_runs_select_authenticated on public.training_runs is
@@ -311,19 +422,30 @@ grant insert (id, parent_template_id, name, description, edge_case_type, trigger
               validation_criteria, test_status)
   on table public.edge_cases to authenticated;
 
--- A conversation made from a template or scenario counts as one use of it,
--- whoever wrote the conversation and however (once per statement).
+-- Usage: the conversations made from a template or scenario, whoever wrote
+-- them and however (once per statement, on insert and on delete; never
+-- below zero for rows older than this count).
 create or replace function private.conversations_count_usage() returns trigger
 language plpgsql security definer
 set search_path = ''
 as $$
+declare
+  v_sign integer;
+  v_templates uuid[];
+  v_scenarios uuid[];
 begin
-  update public.conversation_templates t set usage_count = t.usage_count + u.n
-    from (select template_id, count(*)::int as n from new_conversations where template_id is not null group by template_id) u
-   where t.id = u.template_id;
-  update public.scenarios s set usage_count = s.usage_count + u.n
-    from (select scenario_id, count(*)::int as n from new_conversations where scenario_id is not null group by scenario_id) u
-   where s.id = u.scenario_id;
+  -- Two branches, not one query: each trigger has only its own transition table.
+  if tg_op = 'INSERT' then
+    select 1, array_agg(template_id), array_agg(scenario_id) into v_sign, v_templates, v_scenarios from new_conversations;
+  else
+    select -1, array_agg(template_id), array_agg(scenario_id) into v_sign, v_templates, v_scenarios from old_conversations;
+  end if;
+  update public.conversation_templates t set usage_count = greatest(0, t.usage_count + v_sign * u.n)
+    from (select id, count(*)::int as n from unnest(v_templates) id where id is not null group by id) u
+   where t.id = u.id;
+  update public.scenarios s set usage_count = greatest(0, s.usage_count + v_sign * u.n)
+    from (select id, count(*)::int as n from unnest(v_scenarios) id where id is not null group by id) u
+   where s.id = u.id;
   return null;
 end
 $$;
@@ -331,11 +453,28 @@ $$;
 create or replace trigger conversations_count_usage
   after insert on public.conversations referencing new table as new_conversations
   for each statement execute function private.conversations_count_usage();
+create or replace trigger conversations_count_usage_delete
+  after delete on public.conversations referencing old table as old_conversations
+  for each statement execute function private.conversations_count_usage();
 
 -- Batch jobs, export logs and their items: written through these functions
 -- only, which stamp the caller as owner and let only the owner (or the
--- service role) move a job or an export forward.
+-- service role) move a job or an export forward. Where a job or an export
+-- stands is the database's too (the side tables below, never exposed): a
+-- chunk or page is taken from there, so a replayed call cannot count rows
+-- twice, and a job is completed only once its chunks ran out.
 revoke insert, update, delete on table public.batch_jobs, public.export_logs, public.export_log_items from authenticated;
+
+create table if not exists private.job_positions (
+  job_id uuid primary key references public.batch_jobs (id) on delete cascade,
+  after_id uuid,
+  exhausted boolean not null default false
+);
+create table if not exists private.export_positions (
+  export_id uuid primary key references public.export_logs (id) on delete cascade,
+  position jsonb
+);
+revoke all on table private.job_positions, private.export_positions from public, anon, authenticated, service_role;
 
 create or replace function private.batch_job_open(p_job_type text, p_name text, p_total integer, p_parameters jsonb)
 returns public.batch_jobs
@@ -351,55 +490,68 @@ begin
   insert into public.batch_jobs (job_type, name, status, total_items, parameters, started_at, created_by)
   values (p_job_type, p_name, 'running', p_total, coalesce(p_parameters, '{}'::jsonb), now(), auth.uid())
   returning * into j;
+  insert into private.job_positions (job_id) values (j.id);
   return j;
 end
 $$;
 
--- A running job of the caller's, locked for its next move; 404 otherwise.
-create or replace function private.batch_job_running(p_job_id uuid) returns public.batch_jobs
+-- A running job of the caller's, locked for its next move, with where it
+-- stands; 404 otherwise.
+create or replace function private.batch_job_position(p_job_id uuid) returns private.job_positions
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+  p private.job_positions;
+begin
+  perform 1 from public.batch_jobs
+   where id = p_job_id and status = 'running' and (created_by = auth.uid() or private.acting_as_service())
+     for no key update;
+  if not found then
+    raise exception using errcode = 'PT404', message = format('running job %s not found', p_job_id);
+  end if;
+  select * into p from private.job_positions where job_id = p_job_id;
+  return coalesce(p, row(p_job_id, null, false)::private.job_positions);
+end
+$$;
+
+-- Progress: counts the database itself measured (results keys are summed),
+-- and where the next chunk starts.
+create or replace function private.batch_job_progress(
+  p_job_id uuid, p_processed integer, p_results jsonb, p_after uuid, p_exhausted boolean
+) returns void
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  perform private.batch_job_position(p_job_id);
+  update public.batch_jobs j set
+    processed_items = j.processed_items + p_processed,
+    successful_items = j.successful_items + p_processed,
+    results = j.results || coalesce((select jsonb_object_agg(k, coalesce((j.results ->> k)::numeric, 0) + (p_results ->> k)::numeric)
+                                       from jsonb_object_keys(p_results) k), '{}'::jsonb)
+  where j.id = p_job_id;
+  insert into private.job_positions as p (job_id, after_id, exhausted) values (p_job_id, p_after, p_exhausted)
+  on conflict (job_id) do update set after_id = coalesce(excluded.after_id, p.after_id), exhausted = excluded.exhausted;
+end
+$$;
+
+-- Completed only once its chunks ran out; failed with a reason at any time.
+create or replace function private.batch_job_finish(p_job_id uuid, p_error text) returns public.batch_jobs
 language plpgsql security definer
 set search_path = ''
 as $$
 declare
   j public.batch_jobs;
 begin
-  select * into j from public.batch_jobs
-   where id = p_job_id and status = 'running' and (created_by = auth.uid() or private.acting_as_service())
-     for no key update;
-  if not found then
-    raise exception using errcode = 'PT404', message = format('running job %s not found', p_job_id);
+  if p_error is null and not (private.batch_job_position(p_job_id)).exhausted then
+    raise exception using errcode = 'PT409',
+      message = format('job %s has items left: run its remaining chunks, or finish it with an error', p_job_id);
   end if;
-  return j;
-end
-$$;
-
--- Progress: counts the database itself measured; results keys are summed.
-create or replace function private.batch_job_progress(p_job_id uuid, p_processed integer, p_results jsonb) returns void
-language plpgsql security definer
-set search_path = ''
-as $$
-declare
-  j public.batch_jobs := private.batch_job_running(p_job_id);
-begin
-  update public.batch_jobs set
-    processed_items = processed_items + p_processed,
-    successful_items = successful_items + p_processed,
-    results = results || coalesce((select jsonb_object_agg(k, coalesce((j.results ->> k)::numeric, 0) + (p_results ->> k)::numeric)
-                                     from jsonb_object_keys(p_results) k), '{}'::jsonb)
-  where id = j.id;
-end
-$$;
-
-create or replace function private.batch_job_finish(p_job_id uuid, p_error text) returns public.batch_jobs
-language plpgsql security definer
-set search_path = ''
-as $$
-declare
-  j public.batch_jobs := private.batch_job_running(p_job_id);
-begin
+  perform private.batch_job_position(p_job_id);
   update public.batch_jobs set status = case when p_error is null then 'completed' else 'failed' end,
          error_message = left(p_error, 2000), completed_at = now()
-   where id = j.id
+   where id = p_job_id
   returning * into j;
   return j;
 end
@@ -420,26 +572,51 @@ begin
   insert into public.export_logs (user_id, format, shape, filters, include_metadata, file_name)
   values (auth.uid(), p_format, p_shape, coalesce(p_filters, '{}'::jsonb), coalesce(p_include_metadata, false), p_file_name)
   returning * into e;
+  insert into private.export_positions (export_id) values (e.id);
   return e;
 end
 $$;
 
--- The ids of the page the database just built for a running export of the caller's.
-create or replace function private.export_log_record_page(p_export_id uuid, p_ids uuid[]) returns void
+-- Where a running export of the caller's stands (the last conversation it
+-- took, as {t, i}; null before the first page), the export locked for its
+-- next page; 404 otherwise.
+create or replace function private.export_log_position(p_export_id uuid) returns jsonb
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  perform 1 from public.export_logs
+   where id = p_export_id and status = 'running' and (user_id = auth.uid() or private.acting_as_service())
+     for no key update;
+  if not found then
+    raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
+  end if;
+  return (select p.position from private.export_positions p where p.export_id = p_export_id);
+end
+$$;
+
+-- The page the database just built for the export: its ids (conversations
+-- the caller may see) and where the next page starts.
+create or replace function private.export_log_record_page(p_export_id uuid, p_ids uuid[], p_position jsonb) returns void
 language plpgsql security definer
 set search_path = ''
 as $$
 declare
   v_before integer;
 begin
-  update public.export_logs set conversation_count = conversation_count + coalesce(cardinality(p_ids), 0)
-   where id = p_export_id and status = 'running' and (user_id = auth.uid() or private.acting_as_service())
-  returning conversation_count - coalesce(cardinality(p_ids), 0) into v_before;
-  if not found then
-    raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
+  perform private.export_log_position(p_export_id);
+  if exists (select 1 from unnest(p_ids) u(id)
+              where not exists (select 1 from public.conversations c where c.id = u.id
+                                  and (c.created_by = auth.uid() or private.is_reviewer() or private.acting_as_service()))) then
+    raise exception using errcode = '22023', message = 'an export records only conversations its maker may see';
   end if;
+  update public.export_logs set conversation_count = conversation_count + coalesce(cardinality(p_ids), 0)
+   where id = p_export_id
+  returning conversation_count - coalesce(cardinality(p_ids), 0) into v_before;
   insert into public.export_log_items (export_id, position, conversation_id)
   select p_export_id, v_before + u.i, u.id from unnest(p_ids) with ordinality u(id, i);
+  insert into private.export_positions as p (export_id, position) values (p_export_id, p_position)
+  on conflict (export_id) do update set position = coalesce(excluded.position, p.position);
 end
 $$;
 
@@ -456,8 +633,9 @@ begin
 end
 $$;
 
--- As in 20261125000000, with the page's ids recorded through
--- private.export_log_record_page instead of written by the caller.
+-- As in 20261125000000, with the page taken from where the export stands
+-- and its ids recorded through private.export_log_record_page instead of
+-- written by the caller.
 create or replace function public.conversations_export_page(p_export_id uuid, p_cursor jsonb default null, p_limit integer default 500)
 returns json
 language plpgsql
@@ -472,11 +650,21 @@ declare
   v_turn text;
   v_rows json;
   v_ids uuid[];
+  v_position jsonb;
+  v_last jsonb;
 begin
   perform private.check_page_limit(p_limit, 5000);
   select * into e from public.export_logs where id = p_export_id and status = 'running';
   if not found then
     raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
+  end if;
+  -- The next page starts where the export stands; a caller that thinks otherwise took a page twice.
+  v_position := private.export_log_position(p_export_id);
+  if (p_cursor is null) <> (v_position is null)
+     or ((p_cursor ->> 't')::timestamptz, (p_cursor ->> 'i')::uuid) is distinct from ((v_position ->> 't')::timestamptz, (v_position ->> 'i')::uuid) then
+    raise exception using errcode = 'PT409',
+      message = format('export %s has moved on: its next page starts after %s, not after %s', p_export_id,
+                       coalesce(v_position::text, 'the beginning'), coalesce(p_cursor::text, 'the beginning'));
   end if;
   v_detail := case when e.shape = 'raw' then 'full'
                    when e.format in ('csv', 'markdown') or e.include_metadata then 'summary'
@@ -499,16 +687,17 @@ begin
      select coalesce(json_agg(json_build_object(''conversation'', %s, ''turns'', coalesce(tt.turns, ''[]''::json),
                                                 ''system_prompt'', tpl.system_prompt)
                               order by p.created_at, p.id), ''[]''::json),
-            array_agg(p.id order by p.created_at, p.id)
+            array_agg(p.id order by p.created_at, p.id),
+            (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at desc, p.id desc))[1]
        from page p
             left join lateral (select json_agg(%s order by t.turn_number) as turns
                                  from public.conversation_turns t where t.conversation_id = p.id) tt on true
             left join public.conversation_templates tpl on tpl.id = p.template_id',
     private.conversation_filter_sql(e.filters),
-    case when p_cursor is null then '' else 'and (c.created_at, c.id) > ($2, $3)' end,
+    case when v_position is null then '' else 'and (c.created_at, c.id) > ($2, $3)' end,
     v_conversation, v_turn)
-  into v_rows, v_ids using e.filters, (p_cursor ->> 't')::timestamptz, (p_cursor ->> 'i')::uuid, p_limit;
-  perform private.export_log_record_page(p_export_id, v_ids);
+  into v_rows, v_ids, v_last using e.filters, (v_position ->> 't')::timestamptz, (v_position ->> 'i')::uuid, p_limit;
+  perform private.export_log_record_page(p_export_id, v_ids, v_last);
   return v_rows;
 end
 $$;
@@ -614,6 +803,7 @@ set jit = off
 as $$
 declare
   j public.batch_jobs;
+  v_position private.job_positions;
   v_counts jsonb;
 begin
   perform private.check_page_limit(p_limit, 10000);
@@ -623,6 +813,16 @@ begin
   end if;
   if j.status <> 'running' then
     raise exception using errcode = 'PT409', message = format('rescore job %s is %s', p_job_id, j.status);
+  end if;
+  -- The chunk starts where the job stands; a caller that thinks otherwise ran a chunk twice.
+  v_position := private.batch_job_position(p_job_id);
+  if p_after is distinct from v_position.after_id then
+    raise exception using errcode = 'PT409',
+      message = format('rescore job %s has moved on: its next chunk starts after %s, not after %s', p_job_id,
+                       coalesce(v_position.after_id::text, 'the beginning'), coalesce(p_after::text, 'the beginning'));
+  end if;
+  if v_position.exhausted then
+    return jsonb_build_object('processed', 0, 'next_after', null);
   end if;
   perform set_config('registry.rescore', 'on', true);
   execute format(
@@ -634,11 +834,12 @@ begin
               ''unflagged'', count(*) filter (where was_flagged and not is_flagged),
               ''unchanged'', count(*) filter (where is_flagged = was_flagged), ''last'', max(id::text))
        from done', private.conversation_filter_sql(j.parameters -> 'filter'))
-    into v_counts using j.parameters -> 'filter', p_after, p_limit;
+    into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit;
   perform set_config('registry.rescore', '', true);
   perform private.batch_job_progress(p_job_id, (v_counts ->> 'processed')::int,
     jsonb_build_object('flagged', (v_counts ->> 'flagged')::int, 'unflagged', (v_counts ->> 'unflagged')::int,
-                       'unchanged', (v_counts ->> 'unchanged')::int));
+                       'unchanged', (v_counts ->> 'unchanged')::int),
+    (v_counts ->> 'last')::uuid, (v_counts ->> 'processed')::int < p_limit);
   return jsonb_build_object('processed', (v_counts ->> 'processed')::int,
     'next_after', case when (v_counts ->> 'processed')::int = p_limit then v_counts ->> 'last' end);
 end
@@ -721,6 +922,115 @@ begin
 end
 $$;
 
+-- One predicate as SQL, as in 20261123000000 but for IN (below).
+create or replace function private.run_filter_sql(node jsonb, ref text) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+  v_op text := node ->> 'op';
+  v_field jsonb := node -> 'field';
+  v_fref text := format('(%s -> ''field'')', ref);
+  v_lit jsonb;
+  v_lit_type text;
+  v_f text[];
+  v_lhs text;
+  v_cast text;
+  v_cmp text;
+  v_sql text;
+  v_objective boolean;
+begin
+  if v_op in ('and', 'or') then
+    if jsonb_typeof(node -> 'args') <> 'array' or jsonb_array_length(node -> 'args') = 0 then
+      raise exception using errcode = '22023', message = format('%s needs arguments', v_op);
+    end if;
+    select string_agg(format('(%s)', private.run_filter_sql(a, format('(%s -> ''args'' -> %s)', ref, i - 1))), format(' %s ', v_op))
+      into v_sql
+    from jsonb_array_elements(node -> 'args') with ordinality x(a, i);
+    return v_sql;
+  end if;
+
+  if v_op not in ('cmp', 'in', 'null', 'like') or jsonb_typeof(v_field) <> 'object' then
+    raise exception using errcode = '22023', message = format('unknown filter node %s', coalesce(v_op, 'null'));
+  end if;
+
+  -- The literal that decides how a JSON value is compared.
+  v_lit := case v_op when 'cmp' then node -> 'value' when 'in' then node -> 'values' -> 0 end;
+  v_lit_type := jsonb_typeof(v_lit);
+  v_objective := v_field ->> 'kind' = 'objective';
+
+  if v_objective then
+    v_lhs := format('o.%I', private.objective_metric_column(v_field ->> 'metric'));
+    v_cast := 'double precision';
+  else
+    v_f := private.run_field_sql(v_field, v_fref);
+    if v_f[2] = 'jsonb' then
+      if v_op = 'null' then
+        v_lhs := v_f[1];
+      elsif v_op = 'like' or v_lit_type = 'string' then
+        v_lhs := format('(%s #>> ''{}'')', v_f[1]); v_cast := 'text';
+      elsif v_lit_type = 'number' then
+        v_lhs := format('private.jsonb_num(%s)', v_f[1]); v_cast := 'numeric';
+      elsif v_lit_type = 'boolean' then
+        v_lhs := v_f[1]; v_cast := 'jsonb';
+      else
+        raise exception using errcode = '22023', message = 'a filter value must be a string, number or boolean';
+      end if;
+    else
+      v_lhs := v_f[1]; v_cast := v_f[2];
+    end if;
+  end if;
+
+  case v_op
+    when 'cmp' then
+      v_cmp := case node ->> 'cmp' when '=' then '=' when '!=' then '<>' when '<' then '<' when '<=' then '<='
+                                   when '>' then '>' when '>=' then '>=' end;
+      if v_cmp is null then
+        raise exception using errcode = '22023', message = format('unknown comparison %s', node ->> 'cmp');
+      end if;
+      if v_cast = 'jsonb' and v_cmp not in ('=', '<>') then
+        raise exception using errcode = '22023', message = 'true and false compare only with = and !=';
+      end if;
+      v_sql := format('%s %s %s', v_lhs, v_cmp,
+        case when v_cast = 'jsonb' then format('(%s -> ''value'')', ref)
+             else format('(%s ->> ''value'')::%s', ref, v_cast) end);
+    when 'in' then
+      if jsonb_typeof(node -> 'values') <> 'array' or jsonb_array_length(node -> 'values') = 0 then
+        raise exception using errcode = '22023', message = 'IN needs at least one value';
+      end if;
+      -- One reference to the node however many values: referring to each
+      -- value by its index made the planner copy the whole node per value.
+      v_sql := format('%s %s (array(select %s from jsonb_array_elements%s(%s -> ''values'') x(v)))', v_lhs,
+        case when (node ->> 'negated')::boolean then '<> all' else '= any' end,
+        case when v_cast = 'jsonb' then 'x.v' else format('x.v::%s', v_cast) end,
+        case when v_cast = 'jsonb' then '' else '_text' end, ref);
+    when 'null' then
+      v_sql := case
+        when v_objective then format('%s is not null', v_lhs)
+        else format('%s is not null', v_lhs) end;
+      if not v_objective and not coalesce((node ->> 'negated')::boolean, false) then
+        v_sql := format('not (%s)', v_sql);
+      end if;
+    when 'like' then
+      if v_objective or v_cast <> 'text' then
+        raise exception using errcode = '22023', message = 'LIKE applies to text fields only';
+      end if;
+      v_sql := format('%s %s%s (%s ->> ''pattern'')', v_lhs,
+        case when (node ->> 'negated')::boolean then 'not ' else '' end,
+        case when (node ->> 'case_insensitive')::boolean then 'ilike' else 'like' end, ref);
+  end case;
+
+  if v_objective then
+    -- IS NULL on an objective: the run has no value for it (or no such objective).
+    return format('%s (select 1 from public.run_objectives o where o.run_id = r.run_id and o.objective_name = (%s ->> ''name'') and %s)',
+      case when v_op = 'null' and not coalesce((node ->> 'negated')::boolean, false) then 'not exists' else 'exists' end,
+      v_fref, v_sql);
+  end if;
+  return v_sql;
+end
+$$;
+
+
 -- A checked AST as SQL, and its predicates in the order the SQL reads them:
 -- predicate k is ($param -> k), compiled by private.run_filter_sql.
 create or replace function private.run_filter_compile(p_node jsonb, p_param text, p_base integer, out sql text, out leaves jsonb)
@@ -747,13 +1057,22 @@ begin
 end
 $$;
 
--- Version snapshots nest at most 100 levels, as request bodies do: publishing
--- hashes them and a diff compares them recursively, which a deeper document
--- stored through the table API would only take to the stack limit.
-alter table public.training_package_versions drop constraint if exists training_package_versions_snapshots_depth;
-alter table public.training_package_versions add constraint training_package_versions_snapshots_depth
-  check (not jsonb_path_exists(config_snapshot, 'strict $.**{101}') and not jsonb_path_exists(model_snapshot, 'strict $.**{101}')
-         and not jsonb_path_exists(dataset_snapshot, 'strict $.**{101}'));
+-- Version snapshots are at most 1 MB each and nest at most 32 levels:
+-- publishing hashes them and a diff compares them recursively, both holding
+-- a copy per level, so the product of the two bounds what one call costs.
+-- (Request bodies are 1 MB at most; a snapshot stored through the table API
+-- is held to the same.)
+alter table public.training_package_versions drop constraint if exists training_package_versions_snapshots_bounded;
+alter table public.training_package_versions add constraint training_package_versions_snapshots_bounded
+  check (pg_catalog.pg_column_size(config_snapshot) <= 1048576 and pg_catalog.pg_column_size(model_snapshot) <= 1048576
+         and pg_catalog.pg_column_size(dataset_snapshot) <= 1048576
+         and not jsonb_path_exists(config_snapshot, 'strict $.**{33}') and not jsonb_path_exists(model_snapshot, 'strict $.**{33}')
+         and not jsonb_path_exists(dataset_snapshot, 'strict $.**{33}'));
+
+-- Turn numbers run from 1 to 500, so no conversation has more turns than
+-- conversations_create accepts, however its turns are written.
+alter table public.conversation_turns drop constraint if exists conversation_turns_number_bounded;
+alter table public.conversation_turns add constraint conversation_turns_number_bounded check (turn_number <= 500);
 
 -- As in 20261123000000, with the checks first and the filter compiled by
 -- private.run_filter_compile ($10 is the array of predicates).
@@ -1167,8 +1486,6 @@ end
 $$;
 
 
--- Called only by the definer triggers on versions; no client calls it.
-revoke execute on function private.package_refresh_current_version(uuid) from authenticated, service_role;
 
 -- ---------------------------------------------------------------------------
 -- 6. No sequence privileges for the API roles (setval could move the
@@ -1351,17 +1668,20 @@ comment on procedure private.training_search_index_run(interval, integer) is
 -- Privileges of the functions above.
 revoke all on function
   private.acting_as_service(), private.conversations_guard_review(), private.conversation_turns_guard_review(),
-  private.conversations_count_usage(), private.batch_job_open(text, text, integer, jsonb), private.batch_job_running(uuid),
-  private.batch_job_progress(uuid, integer, jsonb), private.batch_job_finish(uuid, text),
-  private.export_log_open(text, text, jsonb, boolean, text), private.export_log_record_page(uuid, uuid[]),
+  private.conversations_count_usage(), private.batch_job_open(text, text, integer, jsonb), private.batch_job_position(uuid),
+  private.batch_job_progress(uuid, integer, jsonb, uuid, boolean), private.batch_job_finish(uuid, text),
+  private.export_log_open(text, text, jsonb, boolean, text), private.export_log_position(uuid),
+  private.export_log_record_page(uuid, uuid[], jsonb),
+  private.conversation_templates_guard_review(), private.conversations_check_references(), private.check_parent_template(),
   private.run_filter_check_node(jsonb, integer, integer), private.run_filter_check(jsonb, jsonb),
   private.run_filter_compile(jsonb, text, integer), private.package_keep_published(), private.training_configs_owner(),
   public.get_next_version_number(uuid)
   from public, anon, authenticated, service_role;
 grant execute on function
   private.acting_as_service(), private.batch_job_open(text, text, integer, jsonb),
-  private.batch_job_progress(uuid, integer, jsonb), private.batch_job_finish(uuid, text),
-  private.export_log_open(text, text, jsonb, boolean, text), private.export_log_record_page(uuid, uuid[]),
+  private.batch_job_position(uuid), private.batch_job_progress(uuid, integer, jsonb, uuid, boolean),
+  private.batch_job_finish(uuid, text), private.export_log_open(text, text, jsonb, boolean, text),
+  private.export_log_position(uuid), private.export_log_record_page(uuid, uuid[], jsonb),
   private.run_filter_check_node(jsonb, integer, integer), private.run_filter_check(jsonb, jsonb),
   private.run_filter_compile(jsonb, text, integer), public.get_next_version_number(uuid)
   to authenticated, service_role;

@@ -9,16 +9,26 @@ drop trigger if exists conversation_turns_guard_review_insert on public.conversa
 drop trigger if exists conversation_turns_guard_review_update on public.conversation_turns;
 drop trigger if exists conversation_turns_guard_review_delete on public.conversation_turns;
 drop trigger if exists conversations_count_usage on public.conversations;
+drop trigger if exists conversations_count_usage_delete on public.conversations;
+drop trigger if exists conversations_check_references on public.conversations;
+drop trigger if exists scenarios_check_parent_template on public.scenarios;
+drop trigger if exists edge_cases_check_parent_template on public.edge_cases;
+drop trigger if exists conversation_templates_guard_review_update on public.conversation_templates;
+drop trigger if exists conversation_templates_guard_review_delete on public.conversation_templates;
 drop trigger if exists training_configs_keep_published on public.training_configs;
 drop trigger if exists training_configs_owner on public.training_configs;
 drop function if exists private.conversations_guard_review();
 drop function if exists private.conversation_turns_guard_review();
 drop function if exists private.conversations_count_usage();
+drop function if exists private.conversations_check_references();
+drop function if exists private.check_parent_template();
+drop function if exists private.conversation_templates_guard_review();
 drop function if exists private.package_keep_published();
 drop function if exists private.training_configs_owner();
 drop function if exists public.get_next_version_number(uuid);
 drop view if exists public.training_examples_mv;
-alter table public.training_package_versions drop constraint if exists training_package_versions_snapshots_depth;
+alter table public.training_package_versions drop constraint if exists training_package_versions_snapshots_bounded;
+alter table public.conversation_turns drop constraint if exists conversation_turns_number_bounded;
 drop index if exists public.training_configs_current_version_idx;
 drop index if exists public.training_package_versions_package_parent_idx;
 create index if not exists training_package_versions_parent_idx
@@ -696,15 +706,125 @@ end
 $$;
 
 
+create or replace function private.run_filter_sql(node jsonb, ref text) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+  v_op text := node ->> 'op';
+  v_field jsonb := node -> 'field';
+  v_fref text := format('(%s -> ''field'')', ref);
+  v_lit jsonb;
+  v_lit_type text;
+  v_f text[];
+  v_lhs text;
+  v_cast text;
+  v_cmp text;
+  v_sql text;
+  v_objective boolean;
+begin
+  if v_op in ('and', 'or') then
+    if jsonb_typeof(node -> 'args') <> 'array' or jsonb_array_length(node -> 'args') = 0 then
+      raise exception using errcode = '22023', message = format('%s needs arguments', v_op);
+    end if;
+    select string_agg(format('(%s)', private.run_filter_sql(a, format('(%s -> ''args'' -> %s)', ref, i - 1))), format(' %s ', v_op))
+      into v_sql
+    from jsonb_array_elements(node -> 'args') with ordinality x(a, i);
+    return v_sql;
+  end if;
+
+  if v_op not in ('cmp', 'in', 'null', 'like') or jsonb_typeof(v_field) <> 'object' then
+    raise exception using errcode = '22023', message = format('unknown filter node %s', coalesce(v_op, 'null'));
+  end if;
+
+  -- The literal that decides how a JSON value is compared.
+  v_lit := case v_op when 'cmp' then node -> 'value' when 'in' then node -> 'values' -> 0 end;
+  v_lit_type := jsonb_typeof(v_lit);
+  v_objective := v_field ->> 'kind' = 'objective';
+
+  if v_objective then
+    v_lhs := format('o.%I', private.objective_metric_column(v_field ->> 'metric'));
+    v_cast := 'double precision';
+  else
+    v_f := private.run_field_sql(v_field, v_fref);
+    if v_f[2] = 'jsonb' then
+      if v_op = 'null' then
+        v_lhs := v_f[1];
+      elsif v_op = 'like' or v_lit_type = 'string' then
+        v_lhs := format('(%s #>> ''{}'')', v_f[1]); v_cast := 'text';
+      elsif v_lit_type = 'number' then
+        v_lhs := format('private.jsonb_num(%s)', v_f[1]); v_cast := 'numeric';
+      elsif v_lit_type = 'boolean' then
+        v_lhs := v_f[1]; v_cast := 'jsonb';
+      else
+        raise exception using errcode = '22023', message = 'a filter value must be a string, number or boolean';
+      end if;
+    else
+      v_lhs := v_f[1]; v_cast := v_f[2];
+    end if;
+  end if;
+
+  case v_op
+    when 'cmp' then
+      v_cmp := case node ->> 'cmp' when '=' then '=' when '!=' then '<>' when '<' then '<' when '<=' then '<='
+                                   when '>' then '>' when '>=' then '>=' end;
+      if v_cmp is null then
+        raise exception using errcode = '22023', message = format('unknown comparison %s', node ->> 'cmp');
+      end if;
+      if v_cast = 'jsonb' and v_cmp not in ('=', '<>') then
+        raise exception using errcode = '22023', message = 'true and false compare only with = and !=';
+      end if;
+      v_sql := format('%s %s %s', v_lhs, v_cmp,
+        case when v_cast = 'jsonb' then format('(%s -> ''value'')', ref)
+             else format('(%s ->> ''value'')::%s', ref, v_cast) end);
+    when 'in' then
+      if jsonb_typeof(node -> 'values') <> 'array' or jsonb_array_length(node -> 'values') = 0 then
+        raise exception using errcode = '22023', message = 'IN needs at least one value';
+      end if;
+      select format('%s %s (%s)', v_lhs, case when (node ->> 'negated')::boolean then 'not in' else 'in' end,
+        string_agg(case when v_cast = 'jsonb' then format('(%s -> ''values'' -> %s)', ref, i - 1)
+                        else format('(%s -> ''values'' ->> %s)::%s', ref, i - 1, v_cast) end, ', '))
+        into v_sql
+      from generate_series(1, jsonb_array_length(node -> 'values')) i;
+    when 'null' then
+      v_sql := case
+        when v_objective then format('%s is not null', v_lhs)
+        else format('%s is not null', v_lhs) end;
+      if not v_objective and not coalesce((node ->> 'negated')::boolean, false) then
+        v_sql := format('not (%s)', v_sql);
+      end if;
+    when 'like' then
+      if v_objective or v_cast <> 'text' then
+        raise exception using errcode = '22023', message = 'LIKE applies to text fields only';
+      end if;
+      v_sql := format('%s %s%s (%s ->> ''pattern'')', v_lhs,
+        case when (node ->> 'negated')::boolean then 'not ' else '' end,
+        case when (node ->> 'case_insensitive')::boolean then 'ilike' else 'like' end, ref);
+  end case;
+
+  if v_objective then
+    -- IS NULL on an objective: the run has no value for it (or no such objective).
+    return format('%s (select 1 from public.run_objectives o where o.run_id = r.run_id and o.objective_name = (%s ->> ''name'') and %s)',
+      case when v_op = 'null' and not coalesce((node ->> 'negated')::boolean, false) then 'not exists' else 'exists' end,
+      v_fref, v_sql);
+  end if;
+  return v_sql;
+end
+$$;
+
+
 drop function if exists private.run_filter_compile(jsonb, text, integer);
 drop function if exists private.run_filter_check(jsonb, jsonb);
 drop function if exists private.run_filter_check_node(jsonb, integer, integer);
-drop function if exists private.export_log_record_page(uuid, uuid[]);
+drop function if exists private.export_log_record_page(uuid, uuid[], jsonb);
+drop function if exists private.export_log_position(uuid);
 drop function if exists private.export_log_open(text, text, jsonb, boolean, text);
 drop function if exists private.batch_job_finish(uuid, text);
-drop function if exists private.batch_job_progress(uuid, integer, jsonb);
-drop function if exists private.batch_job_running(uuid);
+drop function if exists private.batch_job_progress(uuid, integer, jsonb, uuid, boolean);
+drop function if exists private.batch_job_position(uuid);
 drop function if exists private.batch_job_open(text, text, integer, jsonb);
+drop table if exists private.export_positions;
+drop table if exists private.job_positions;
 
 -- Policies as they were.
 drop policy if exists documents_insert_own on public.documents;
@@ -793,7 +913,6 @@ grant insert, update on table public.conversation_templates, public.scenarios, p
 grant insert, update, delete on table public.batch_jobs, public.export_logs, public.export_log_items to authenticated;
 revoke insert (status) on table public.training_package_versions from authenticated;
 revoke update (published_at, published_by) on table public.training_package_versions from authenticated;
-grant execute on function private.package_refresh_current_version(uuid) to authenticated, service_role;
 grant all on all sequences in schema public to anon, authenticated;
 alter default privileges in schema public grant all on sequences to anon, authenticated;
 

@@ -12,7 +12,12 @@
 // Y: allowed (the row is read, written, or the function answers);
 // N: refused (permission denied, RLS hides or rejects the row, or the
 //    function refuses with 42501 / 404).
-// Placeholders (:owner, :run, ...) are the fixture's ids (FIXTURE below).
+// Placeholders (:owner, :run, ...) are the fixture's ids (FIXTURE below);
+// :actor is the acting user (the owner, for anon and the service role, who
+// have no user of their own). An insert writes a row of the actor's own,
+// attached where the table has a parent to the owner's parent: so "other"
+// inserting into runs is anyone registering a run, and into versions is a
+// user adding a version to someone else's package.
 
 export const ACTORS = ['owner', 'other', 'reviewer', 'anon', 'service'] as const;
 export type Actor = (typeof ACTORS)[number];
@@ -94,7 +99,7 @@ export const TABLES: Record<string, TableEntry> = {
     },
     row: 'run_id = :run', set: `run_name = 'renamed'`,
     select: 'YYYNY',
-    insert: { sql: `insert into public.training_runs (run_id, config_json, created_by) values ('matrix-new', '{}', :owner)`, expect: 'YNNNY' },
+    insert: { sql: `insert into public.training_runs (run_id, config_json, created_by) values ('matrix-new', '{}', :actor)`, expect: 'YYYNY' },
     update: 'YNNNY', delete: 'YNNNY',
   },
   run_objectives: {
@@ -116,7 +121,7 @@ export const TABLES: Record<string, TableEntry> = {
     grants: { select: true, delete: true, insert: ['id', 'name', 'template_type', 'config_json', 'user_id'], update: ['name', 'template_type', 'config_json'] },
     row: 'id = :package', set: `name = 'renamed'`,
     select: 'YNNNY',
-    insert: { sql: `insert into public.training_configs (name, user_id) values ('new', :owner)`, expect: 'YNNNY' },
+    insert: { sql: `insert into public.training_configs (name, user_id) values ('new', :actor)`, expect: 'YYYNY' },
     // :package has drafts only (a package with published versions is kept: test/table_api.rules.test.ts)
     update: 'YNNNY', delete: 'YNNNY',
   },
@@ -130,13 +135,14 @@ export const TABLES: Record<string, TableEntry> = {
     },
     row: 'id = :version', set: `change_summary = 'edited'`,
     select: 'YNNNY',
-    insert: { sql: `insert into public.training_package_versions (package_id, created_by) values (:package, :owner)`, expect: 'YNNNY' },
+    insert: { sql: `insert into public.training_package_versions (package_id, created_by) values (:package, :actor)`, expect: 'YNNNY' },
     update: 'YNNNY', delete: 'YNNNY',
   },
   user_profiles: {
     kind: 'table', grants: { select: true, insert: ['id', 'display_name'], update: ['display_name'] },
     row: 'id = :owner', set: `display_name = 'renamed'`,
     select: 'YNYNY',
+    // a profile for the owner's id: only the owner may create it (other and reviewer would be impersonating)
     insert: { sql: `insert into public.user_profiles (id) values (:owner)`, prepare: 'delete from public.user_profiles where id = :owner', expect: 'YNNNY' },
     update: 'YNNNY', delete: 'NNNNY',
   },
@@ -144,7 +150,7 @@ export const TABLES: Record<string, TableEntry> = {
     kind: 'table', grants: { select: true, insert: 'all', update: 'all', delete: true },
     row: 'id = :document', set: `title = 'renamed'`,
     select: 'YNYNY',
-    insert: { sql: `insert into public.documents (title, created_by) values ('new', :owner)`, expect: 'YNNNY' },
+    insert: { sql: `insert into public.documents (title, created_by) values ('new', :actor)`, expect: 'YYYNY' },
     update: 'YNNNY', delete: 'YNNNY',
   },
   chunks: {
@@ -172,21 +178,22 @@ export const TABLES: Record<string, TableEntry> = {
     kind: 'table', grants: { select: true, delete: true, update: TEMPLATE_UPDATE, insert: ['id', 'created_by', ...TEMPLATE_UPDATE] },
     row: 'id = :template', set: `description = 'edited'`,
     select: 'YNYNY',
-    insert: { sql: `insert into public.conversation_templates (template_name, created_by) values ('matrix_new', :owner)`, expect: 'YNNNY' },
+    insert: { sql: `insert into public.conversation_templates (template_name, created_by) values ('matrix_new', :actor)`, expect: 'YYYNY' },
     update: 'YNNNY', delete: 'YNNNY',
   },
   scenarios: {
     kind: 'table', grants: { select: true, delete: true, update: SCENARIO_UPDATE, insert: ['id', 'created_by', ...SCENARIO_UPDATE] },
     row: 'id = :scenario', set: `description = 'edited'`,
     select: 'YNYNY',
-    insert: { sql: `insert into public.scenarios (name, created_by) values ('new', :owner)`, expect: 'YNNNY' },
+    // under the owner's private template: only who may see it
+    insert: { sql: `insert into public.scenarios (name, parent_template_id, created_by) values ('new', :template, :actor)`, expect: 'YNYNY' },
     update: 'YNNNY', delete: 'YNNNY',
   },
   edge_cases: {
     kind: 'table', grants: { select: true, delete: true, update: EDGE_CASE_UPDATE, insert: ['id', 'created_by', ...EDGE_CASE_UPDATE] },
     row: 'id = :edge_case', set: `description = 'edited'`,
     select: 'YNYNY',
-    insert: { sql: `insert into public.edge_cases (name, trigger_condition, expected_behavior, created_by) values ('new', 'when', 'then', :owner)`, expect: 'YNNNY' },
+    insert: { sql: `insert into public.edge_cases (name, trigger_condition, expected_behavior, created_by) values ('new', 'when', 'then', :actor)`, expect: 'YYYNY' },
     update: 'YNNNY', delete: 'YNNNY',
   },
   conversations: {
@@ -199,12 +206,14 @@ export const TABLES: Record<string, TableEntry> = {
     },
     row: 'id = :conversation', set: `title = 'renamed'`,
     select: 'YNYNY',
-    // stored with its turns (a conversation never exists without them: checked at commit)
+    // stored with its turns (a conversation never exists without them: checked at commit), made from the owner's
+    // private template and document: what it refers to must be the writer's to see
     insert: {
-      sql: `insert into public.conversations (id, title, created_by) values ('00000000-0000-4000-8000-00000000c0de', 'new', :owner);
+      sql: `insert into public.conversations (id, title, template_id, document_id, created_by)
+            values ('00000000-0000-4000-8000-00000000c0de', 'new', :template, :document, :actor);
             insert into public.conversation_turns (conversation_id, turn_number, role, content)
             values ('00000000-0000-4000-8000-00000000c0de', 1, 'user', 'q')`,
-      expect: 'YNNNY',
+      expect: 'YNYNY',
     },
     update: 'YNYNY', delete: 'YNNNY',
   },
@@ -219,21 +228,21 @@ export const TABLES: Record<string, TableEntry> = {
     kind: 'table', grants: { select: true },
     row: 'id = :job', set: `status = 'completed'`,
     select: 'YNYNY',
-    insert: { sql: `insert into public.batch_jobs (job_type, status, created_by) values ('export', 'completed', :owner)`, expect: 'NNNNY' },
+    insert: { sql: `insert into public.batch_jobs (job_type, status, created_by) values ('export', 'completed', :actor)`, expect: 'NNNNY' },
     update: 'NNNNY', delete: 'NNNNY',
   },
   generation_logs: {
     kind: 'table', grants: { select: true },
     row: 'id = :generation_log', set: 'cost_usd = 0',
     select: 'YNYNY',
-    insert: { sql: `insert into public.generation_logs (model_used, created_by) values ('m', :owner)`, expect: 'NNNNY' },
+    insert: { sql: `insert into public.generation_logs (model_used, created_by) values ('m', :actor)`, expect: 'NNNNY' },
     update: 'NNNNY', delete: 'NNNNY',
   },
   export_logs: {
     kind: 'table', grants: { select: true },
     row: 'id = :export', set: `status = 'completed', checksum_sha256 = repeat('0', 64)`,
     select: 'YNYNY',
-    insert: { sql: `insert into public.export_logs (user_id, format, status) values (:owner, 'csv', 'completed')`, expect: 'NNNNY' },
+    insert: { sql: `insert into public.export_logs (user_id, format, status) values (:actor, 'csv', 'completed')`, expect: 'NNNNY' },
     update: 'NNNNY', delete: 'NNNNY',
   },
   export_log_items: {
@@ -287,7 +296,10 @@ export const TABLES: Record<string, TableEntry> = {
   },
 };
 
-/** Every function in public: a call with the fixture's ids, and who it answers. */
+/**
+ * Every function in public: a call with the fixture's ids, and who it answers.
+ * A call that returns a boolean answers Y only when it is true (a list that shows the owner's row).
+ */
 export const FUNCTIONS: Record<string, Op> = {
   calculate_quality_score: {
     sql: `select public.calculate_quality_score(jsonb_populate_record(null::public.conversations, jsonb_build_object('id', :conversation)))`,
@@ -306,7 +318,8 @@ export const FUNCTIONS: Record<string, Op> = {
   conversations_get_batch_job: { sql: 'select public.conversations_get_batch_job(:job)', expect: 'YNYNY' },
   conversations_generation_stats: { sql: 'select public.conversations_generation_stats()', expect: 'YYYNY' },
   conversations_get: { sql: 'select public.conversations_get(:conversation::text)', expect: 'YNYNY' },
-  conversations_list: { sql: 'select public.conversations_list()', expect: 'YYYNY' },
+  // Lists answer true when the caller sees the owner's row in them.
+  conversations_list: { sql: `select public.conversations_list() -> 'items' @> jsonb_build_array(jsonb_build_object('id', :conversation))`, expect: 'YNYNY' },
   conversations_list_exports: { sql: 'select public.conversations_list_exports()', expect: 'YYYNY' },
   conversations_log_generation: { sql: `select public.conversations_log_generation('{"model_used": "m"}')`, expect: 'NNNNY' },
   conversations_review: { sql: `select public.conversations_review(:conversation::text, 'request_changes')`, expect: 'NNYNY' },
@@ -314,7 +327,7 @@ export const FUNCTIONS: Record<string, Op> = {
   conversations_score: { sql: 'select public.conversations_score(:conversation::text)', expect: 'YNYNY' },
   get_next_version_number: { sql: 'select public.get_next_version_number(:package)', expect: 'YNNNY' },
   packages_create: { sql: `select public.packages_create('m')`, expect: 'YYYNY' },
-  packages_list: { sql: 'select public.packages_list()', expect: 'YYYNY' },
+  packages_list: { sql: `select public.packages_list() -> 'items' @> jsonb_build_array(jsonb_build_object('id', :package))`, expect: 'YNNNY' },
   packages_get: { sql: 'select public.packages_get(:package)', expect: 'YNNNY' },
   packages_next_version_number: { sql: 'select public.packages_next_version_number(:package)', expect: 'YNNNY' },
   packages_create_version: { sql: 'select public.packages_create_version(:package)', expect: 'YNNNY' },
@@ -331,7 +344,7 @@ export const FUNCTIONS: Record<string, Op> = {
   packages_diff_versions: { sql: 'select public.packages_diff_versions(:version, :published)', expect: 'YNNNY' },
   runs_create: { sql: `select public.runs_create('matrix-created', '{}')`, expect: 'YYYNY' },
   runs_get: { sql: 'select public.runs_get(:run)', expect: 'YYYNY' },
-  runs_list: { sql: 'select public.runs_list()', expect: 'YYYNY' },
+  runs_list: { sql: `select public.runs_list() -> 'items' @> jsonb_build_array(jsonb_build_object('run_id', :run))`, expect: 'YYYNY' },
   runs_stats: { sql: 'select public.runs_stats()', expect: 'YYYNY' },
   runs_update_status: { sql: `select public.runs_update_status(:run, 'running')`, expect: 'YNNNY' },
   runs_attach_crash: { sql: `select public.runs_attach_crash(:run, p_error_message => 'boom')`, expect: 'YNNNY' },
@@ -346,7 +359,7 @@ export const FUNCTIONS: Record<string, Op> = {
   training_example_get: { sql: `select public.training_example_get('matrix-trace-1')`, expect: 'YYYNY' },
   training_annotate: { sql: `select public.training_annotate('matrix-trace-2', true)`, expect: 'YYYNY' },
   training_clear_annotation: { sql: `select public.training_clear_annotation('matrix-trace-1')`, expect: 'YYYNY' },
-  training_examples_list: { sql: 'select public.training_examples_list()', expect: 'YYYNY' },
+  training_examples_list: { sql: `select public.training_examples_list() -> 'items' @> '[{"trace_id": "matrix-trace-1"}]'`, expect: 'YYYNY' },
   training_few_shot: { sql: 'select public.training_few_shot()', expect: 'YYYNY' },
   training_stats: { sql: 'select public.training_stats()', expect: 'YYYNY' },
   training_export_page: { sql: 'select public.training_export_page()', expect: 'YYYNY' },

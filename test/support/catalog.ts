@@ -4,6 +4,7 @@
 import type { SqlClient } from '../../functions/_shared/db/sql_client.ts';
 
 const SCHEMAS = `('public', 'private')`;
+const SORTED_ACL = (acl: string) => `(select string_agg(a::text, ',' order by a::text) from unnest(${acl}) a)`;
 
 export async function catalogSnapshot(client: SqlClient): Promise<Record<string, string[]>> {
   const q = async (sql: string) => (await client.query<{ x: string }>(sql)).map((r) => r.x).sort();
@@ -21,7 +22,8 @@ export async function catalogSnapshot(client: SqlClient): Promise<Record<string,
       from pg_policies where schemaname in ${SCHEMAS}`),
     functions: await q(`select format('%s.%s(%s) %s', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), md5(pg_get_functiondef(p.oid))) as x
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ${SCHEMAS}`),
-    function_grants: await q(`select format('%s.%s %s', n.nspname, p.proname, coalesce(p.proacl::text, 'default')) as x
+    // ACLs as sorted items: a revoke and a grant give the same privileges in another order.
+    function_grants: await q(`select format('%s.%s %s', n.nspname, p.proname, coalesce(${SORTED_ACL('p.proacl')}, 'default')) as x
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ${SCHEMAS}`),
     table_grants: await q(`select format('%s.%s %s %s', table_schema, table_name, grantee, privilege_type) as x
       from information_schema.role_table_grants where table_schema in ${SCHEMAS}`),
@@ -31,14 +33,15 @@ export async function catalogSnapshot(client: SqlClient): Promise<Record<string,
     column_grants: await q(`select format('%s.%s.%s %s %s', table_schema, table_name, column_name, grantee, privilege_type) as x
       from information_schema.column_privileges where table_schema in ${SCHEMAS}`),
     // Sequences, views and RLS switches; default privileges for future objects; comments (policy reasons).
-    sequences: await q(`select format('%s.%s %s', n.nspname, c.relname, coalesce(c.relacl::text, 'default')) as x
+    sequences: await q(`select format('%s.%s %s', n.nspname, c.relname, coalesce(${SORTED_ACL('c.relacl')}, 'default')) as x
       from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname in ${SCHEMAS} and c.relkind = 'S'`),
     views: await q(`select format('%s.%s %s %s', schemaname, viewname, md5(definition),
         (select coalesce(c.reloptions::text, '') from pg_class c where c.oid = format('%I.%I', schemaname, viewname)::regclass)) as x
       from pg_views where schemaname in ${SCHEMAS}`),
     force_rls: await q(`select format('%s.%s', n.nspname, c.relname) as x
       from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname in ${SCHEMAS} and c.relforcerowsecurity`),
-    default_privileges: await q(`select format('%s %s %s', pg_get_userbyid(d.defaclrole), coalesce(n.nspname, '*'), d.defaclacl::text) as x
+    default_privileges: await q(`select format('%s %s %s %s', pg_get_userbyid(d.defaclrole), coalesce(n.nspname, '*'), d.defaclobjtype,
+        ${SORTED_ACL('d.defaclacl')}) as x
       from pg_default_acl d left join pg_namespace n on n.oid = d.defaclnamespace`),
     comments: await q(`select format('%s %s', pg_describe_object(d.classoid, d.objoid, d.objsubid), md5(d.description)) as x
       from pg_description d

@@ -23,6 +23,8 @@ export interface Harness {
   db: Db;
   logs: LogLine[];
   request(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<Response>;
+  /** The local gateway itself, e.g. to serve it on a real socket (scripts/lib/http_server.ts). */
+  fetch(request: Request): Response | Promise<Response>;
   tokens: { alice: string; bob: string; service: string; anon: string };
   users: { alice: string; bob: string };
   close(): Promise<void>;
@@ -33,7 +35,9 @@ export const WEBHOOK_TOKEN = 'test-wandb-webhook-token';
 
 export async function createHarness(
   adapter: AdapterKind,
-  options: { bodyLimitBytes?: number; requestTimeoutMs?: number; wandb?: { token?: string; secret?: string } } = {},
+  options: {
+    bodyLimitBytes?: number; requestTimeoutMs?: number; wandb?: { token?: string; secret?: string }; corsAllowedOrigins?: string;
+  } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
   const direct = sqlAdapter(database.client);
@@ -46,7 +50,8 @@ export async function createHarness(
   }
   const logs: LogLine[] = [];
   const gateway = createGateway({
-    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, requestTimeoutMs: options.requestTimeoutMs, wandb: options.wandb ?? { token: WEBHOOK_TOKEN },
+    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, requestTimeoutMs: options.requestTimeoutMs,
+    wandb: options.wandb ?? { token: WEBHOOK_TOKEN }, corsAllowedOrigins: options.corsAllowedOrigins,
   });
   const users = { alice: crypto.randomUUID(), bob: crypto.randomUUID() };
   const tokens = {
@@ -57,6 +62,7 @@ export async function createHarness(
   };
   return {
     database, db, logs, tokens, users,
+    fetch: (request) => gateway.fetch(request),
     request(path, init = {}) {
       const headers = new Headers(init.headers);
       const token = init.token === undefined ? tokens.alice : init.token;

@@ -75,21 +75,22 @@ export function pagedFileStream<Row>(file: PagedFile<Row>): ReadableStream<Uint8
     },
     async pull(controller) {
       handedOff = enqueued;
-      try {
-        if (last && pending.length === 0) {
-          // The reader took the last chunk. Where the server tells (Node), the
-          // file is out once the response left after the stream's end;
-          // elsewhere, now (logged before the reader sees the end).
-          if (!file.delivered) {
-            await end();
-            controller.close();
-            return;
-          }
+      // The reader took the last chunk (or the file ended with nothing left to
+      // send). Where the server tells (Node), the file is out once the
+      // response left after the stream's end; elsewhere, now (logged before
+      // the reader sees the end).
+      const close = async () => {
+        if (!file.delivered) {
+          await end();
           controller.close();
-          const failed = await file.delivered();
-          await end(failed ? `${failed} after ${handedOff} bytes had been handed to the server` : undefined);
           return;
         }
+        controller.close();
+        const failed = await file.delivered();
+        await end(failed ? `${failed} after ${handedOff} bytes had been handed to the server` : undefined);
+      };
+      try {
+        if (last && pending.length === 0) return await close();
         while (!last && (pending.length === 0 || first)) {
           const rows = await (next ?? fetchPage(null));
           if (ended) return; // the client left while the page was read
@@ -101,6 +102,9 @@ export function pagedFileStream<Row>(file: PagedFile<Row>): ReadableStream<Uint8
             last = true;
           }
         }
+        // An empty last page with no footer (JSONL) leaves nothing to send:
+        // close now, as no further pull would come without a chunk.
+        if (last && pending.length === 0) return await close();
         flush(controller);
       } catch (err) {
         if (ended) return;

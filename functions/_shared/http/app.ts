@@ -1,20 +1,25 @@
 // The app factory every function uses: request id, one JSON log line per
-// request, auth, body guards (413/415), zod validation errors and every other
-// failure as RFC 9457 problems, and the function's OpenAPI document.
+// request, CORS, a deadline, auth, strict query parameters, body guards
+// (413/415, exact numbers, Idempotency-Key), zod validation errors and every
+// other failure as RFC 9457 problems, and the function's OpenAPI document
+// with a rendered API reference.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { LOCAL_JWT_SECRET, readEnv } from '../env.ts';
+import { readEnv } from '../env.ts';
 import { type Caller, type Db, DbError, type IdempotencyKey } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
-import { type AuthOptions, requireCaller } from './auth.ts';
+import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
+import { bodyLimit, drainUnreadBody } from './body.ts';
+import { allowedOrigins, corsMiddleware } from './cors.ts';
 import { type Deadline, requestTimeoutMs, startDeadline } from './deadline.ts';
 import { IDEMPOTENCY_HEADER, idempotencyFromRequest } from './idempotency.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json_depth.ts';
 import { firstInexactNumber } from './json_numbers.ts';
 import { type FieldError, Problem, problemResponse } from './problem.ts';
+import { strictQuery } from './query.ts';
 
 export type AppEnv = {
   Variables: { caller: Caller; requestId: string; deadline: Deadline; idempotency: IdempotencyKey | undefined };
@@ -30,6 +35,8 @@ export interface FunctionDeps {
   bodyLimitBytes?: number;
   /** Each request's deadline; REQUEST_TIMEOUT_MS, 20 s unless set. */
   requestTimeoutMs?: number;
+  /** Browser origins allowed, as in CORS_ALLOWED_ORIGINS (read when this is unset); false leaves CORS out (the bench measures its cost). */
+  corsAllowedOrigins?: string | false;
 }
 
 export interface FunctionOptions {
@@ -46,14 +53,13 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createFunctionApp(name: string, deps: FunctionDeps, options: FunctionOptions) {
   const log = deps.log ?? ((line: LogLine) => console.log(JSON.stringify(line)));
-  const authOptions: AuthOptions = {
-    secret: deps.auth?.secret ?? readEnv('SUPABASE_JWT_SECRET') ?? LOCAL_JWT_SECRET,
-    mode: deps.auth?.mode ?? (readEnv('AUTH_MODE') === 'platform' ? 'platform' : 'verify'),
-  };
   const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
   const timeoutMs = requestTimeoutMs(deps.requestTimeoutMs);
+  const basePath = `/${name}`;
+  // Readable without a token: the OpenAPI document and its rendered reference.
+  const publicPaths = new Set([`${basePath}/openapi.json`, `${basePath}/docs`]);
 
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(`/${name}`);
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(basePath);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -82,6 +88,16 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
     log(line);
   });
 
+  app.use('*', drainUnreadBody);
+
+  const origins = deps.corsAllowedOrigins ?? readEnv('CORS_ALLOWED_ORIGINS');
+  if (origins !== false) {
+    // Preflight is answered here, before authentication and body checks.
+    let methods: string[] | undefined;
+    app.use('*', corsMiddleware(allowedOrigins(origins), () =>
+      methods ??= [...new Set(app.routes.map((r) => r.method).filter((m) => m !== 'ALL'))]));
+  }
+
   // The request's deadline, also aborted when the client goes away (the database work with it).
   app.use('*', async (c, next) => {
     const deadline = startDeadline(timeoutMs, c.req.raw.signal);
@@ -94,14 +110,13 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   });
 
   if (options.auth === 'jwt') {
-    const auth = requireCaller(authOptions);
-    app.use('*', (c, next) => (c.req.path.endsWith('/openapi.json') ? next() : auth(c, next)));
+    const authenticate = authMiddleware(name, authFromEnv(deps.auth), log);
+    app.use('*', (c, next) => (publicPaths.has(c.req.path) ? next() : authenticate(c, next)));
   }
 
-  app.use('*', bodyLimit({
-    maxSize,
-    onError: (c) => problemResponse(c, new Problem(413, `request body is larger than ${maxSize} bytes`)),
-  }));
+  app.use('*', strictQuery(app, basePath));
+
+  app.use('*', bodyLimit(maxSize, (c) => problemResponse(c, new Problem(413, `request body is larger than ${maxSize} bytes`))));
 
   app.use('*', async (c, next) => {
     const length = c.req.header('content-length');
@@ -125,17 +140,35 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   app.onError((err, c) => problemResponse(c, toProblem(err, c.get('caller')?.claims.role === 'anon')));
   app.notFound((c) => problemResponse(c, new Problem(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http', scheme: 'bearer', bearerFormat: 'JWT',
-  });
+  if (options.auth === 'jwt') {
+    app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+      type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a Supabase user or service-role JWT (HS256 locally)',
+    });
+  }
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: options.title, version: '1.0.0' },
     servers: [{ url: '/functions/v1' }],
     security: options.auth === 'jwt' ? [{ bearerAuth: [] }] : [],
   });
+  // Swagger UI loads its script and styles from a CDN (jsDelivr); the document is this function's own.
+  app.get('/docs', swaggerUI({ url: 'openapi.json', version: '5', title: `${options.title}: API reference` }));
 
   return app;
+}
+
+/**
+/**
+ * Verifies the bearer token. When this deployment cannot verify tokens (see
+ * authFromEnv) it says so once in the log and answers every request with a
+ * 500 problem naming what to set, rather than trusting a public secret.
+ */
+function authMiddleware(name: string, auth: AuthOptions | Problem, log: (line: LogLine) => void): MiddlewareHandler {
+  if (!(auth instanceof Problem)) return requireCaller(auth);
+  log({ time: new Date().toISOString(), level: 'error', function: name, error: auth.message });
+  return () => {
+    throw auth;
+  };
 }
 
 /**

@@ -1,9 +1,12 @@
-// Bearer-token authentication. Locally (and wherever SUPABASE_JWT_SECRET is
-// known) tokens are verified as HS256; with AUTH_MODE=platform the Supabase
-// gateway has verified them already (verify_jwt = true) and we only decode.
+// Bearer-token authentication. Locally (and wherever a JWT secret is
+// configured) tokens are verified as HS256; with AUTH_MODE=platform the
+// Supabase gateway has verified them already (verify_jwt = true) and we only
+// decode. Either way a token must carry `exp` and be inside its validity
+// window, as Supabase's own gateway requires.
 import type { MiddlewareHandler } from 'hono';
 import { decode, verify } from 'hono/jwt';
 import { type Caller, type Claims, ROLES } from '../db/port.ts';
+import { LOCAL_JWT_SECRET, onSupabaseRuntime, readEnv } from '../env.ts';
 import { Problem } from './problem.ts';
 
 export interface AuthOptions {
@@ -13,18 +16,40 @@ export interface AuthOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The configured HS256 secret: SUPABASE_JWT_SECRET locally, JWT_SECRET on a
+ * deployed function (`supabase secrets set` refuses names starting with SUPABASE_).
+ */
+export function configuredJwtSecret(): string | undefined {
+  return readEnv('SUPABASE_JWT_SECRET') ?? readEnv('JWT_SECRET');
+}
+
+export const UNCONFIGURED_ON_SUPABASE = 'authentication is not configured: on Supabase this function never trusts the public local ' +
+  'development secret. Set AUTH_MODE=platform (and keep verify_jwt = true for it in supabase/config.toml), or set JWT_SECRET ' +
+  "to the project's JWT secret: npx supabase secrets set AUTH_MODE=platform";
+
+/**
+ * How this deployment verifies tokens (explicit options win over the
+ * environment), or the problem to answer when it cannot: an unknown
+ * AUTH_MODE, or Supabase's runtime with neither AUTH_MODE=platform nor a secret.
+ */
+export function authFromEnv(given: Partial<AuthOptions> = {}): AuthOptions | Problem {
+  const modeSetting = readEnv('AUTH_MODE');
+  if (!given.mode && modeSetting !== undefined && modeSetting !== 'verify' && modeSetting !== 'platform') {
+    return new Problem(500, `AUTH_MODE must be verify or platform, not ${JSON.stringify(modeSetting.slice(0, 40))}`);
+  }
+  const mode = given.mode ?? (modeSetting === 'platform' ? 'platform' : 'verify');
+  const secret = given.secret ?? configuredJwtSecret();
+  if (mode === 'verify' && secret === undefined && onSupabaseRuntime()) return new Problem(500, UNCONFIGURED_ON_SUPABASE);
+  return { mode, secret: secret ?? LOCAL_JWT_SECRET };
+}
+
 export async function callerFromHeader(header: string | undefined, options: AuthOptions): Promise<Caller> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!match) throw new Problem(401, 'missing bearer token: send Authorization: Bearer <JWT>');
   const token = match[1]!;
-  let payload: Record<string, unknown>;
-  try {
-    payload = options.mode === 'platform'
-      ? decode(token).payload as Record<string, unknown>
-      : await verify(token, options.secret, 'HS256') as Record<string, unknown>;
-  } catch {
-    throw new Problem(401, 'invalid or expired token');
-  }
+  const payload = await tokenPayload(token, options);
+  checkValidityWindow(payload);
   const role = payload.role;
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     throw new Problem(401, 'token role must be anon, authenticated or service_role');
@@ -40,4 +65,42 @@ export function requireCaller(options: AuthOptions): MiddlewareHandler {
     c.set('caller', await callerFromHeader(c.req.header('authorization'), options));
     await next();
   };
+}
+
+/** The token's claims: signature checked first (verify mode), times checked after, so a forged token learns nothing about them. */
+async function tokenPayload(token: string, options: AuthOptions): Promise<Record<string, unknown>> {
+  let payload: unknown;
+  try {
+    payload = options.mode === 'platform'
+      ? decode(token).payload
+      : await verify(token, options.secret, { alg: 'HS256', exp: false, nbf: false, iat: false });
+  } catch (err) {
+    throw new Problem(401, verificationFailure(err, token));
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new Problem(401, 'malformed token: its payload is not a JSON object');
+  return payload as Record<string, unknown>;
+}
+
+/** What went wrong, in words that never repeat the token (hono's own messages do). */
+function verificationFailure(err: unknown, token: string): string {
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'JwtTokenSignatureMismatched') return 'invalid token signature';
+  if (name === 'JwtAlgorithmMismatch') {
+    // The header was checked to name a known algorithm before this error.
+    const alg = String(decode(token).header.alg);
+    return `invalid token signature: signed with ${alg}, but this function verifies HS256 with its JWT secret ` +
+      '(with asymmetric signing keys, deploy with AUTH_MODE=platform)';
+  }
+  return 'malformed token: not a JWT (three base64url parts with a JSON header and payload)';
+}
+
+function checkValidityWindow(payload: Record<string, unknown>): void {
+  const now = Math.floor(Date.now() / 1000);
+  const { exp, nbf } = payload;
+  if (exp === undefined) throw new Problem(401, 'token has no expiry: an exp claim is required');
+  if (typeof exp !== 'number') throw new Problem(401, 'malformed token: exp is not a number');
+  if (exp <= now) throw new Problem(401, 'token expired');
+  if (nbf === undefined) return;
+  if (typeof nbf !== 'number') throw new Problem(401, 'malformed token: nbf is not a number');
+  if (nbf > now) throw new Problem(401, 'token not valid yet: its nbf (not before) is in the future');
 }

@@ -35,3 +35,14 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   description,
   content: { 'application/json': { schema } },
 });
+
+/** A downloaded file, streamed: the media types it may have and the header that names it. */
+export const fileResponse = (description: string, contentTypes: readonly string[], headers: Record<string, { description: string }> = {}) => ({
+  description,
+  headers: Object.fromEntries(Object.entries({
+    'Content-Disposition': { description: 'attachment; filename="<name>": the name to save the file under (exposed to browsers by CORS)' },
+    ...headers,
+  }).map(([name, header]) => [name, { ...header, schema: { type: 'string' as const } }])),
+  content: Object.fromEntries([...new Set(contentTypes.map((t) => t.split(';')[0]!.trim()))]
+    .map((type) => [type, { schema: z.string().openapi({ format: 'binary' }) }])),
+});
