@@ -9,6 +9,9 @@
 // uncaught-exception handler. pg reports a dropped connection as an error of
 // the query on it, and as an 'error' event of the client or the pool, which
 // this module always listens to: a failed backend costs the requests on it.
+// pg ships no types of its own: Deno, resolving npm:pg without node_modules
+// (the files supabase functions deploy uploads), takes them from @types/pg.
+// @ts-types="npm:@types/pg@^8.23.1"
 import pg from 'pg';
 
 export interface TransactionOptions {
