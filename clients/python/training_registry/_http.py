@@ -24,7 +24,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from .errors import ConnectionFailed, RegistryError, error_for
 
@@ -126,19 +126,9 @@ class Http:
 
     # -- calls -------------------------------------------------------------
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Optional[Mapping[str, Any]] = None,
-        json_body: Any = _NO_BODY,
-        data: Optional[bytes] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        token: Optional[str] = None,
-    ) -> Any:
-        """Sends one call (retried where safe) and answers its JSON body; raises a RegistryError otherwise."""
-        response, request_id = self.open(method, path, params=params, json_body=json_body, data=data, headers=headers, token=token)
+    def call(self, method: str, path: str, **options: Any) -> Any:
+        """Sends one call (retried where safe; ``options`` as for ``open``) and answers its JSON body."""
+        response, _ = self.open(method, path, **options)
         with response:
             raw = response.read()
         return json.loads(raw) if raw else None
@@ -161,33 +151,24 @@ class Http:
         """
         response, request_id = self.open(method, path, params=params, json_body=json_body)
         name = file_name(response.headers)
-        written = 0
+        export_id = response.headers.get("x-export-id")
         with response:
             if hasattr(to, "write"):
-                target = getattr(to, "name", "")
-                for chunk in _chunks(response, chunk_size):
-                    to.write(chunk)
-                    written += len(chunk)
-                    if progress:
-                        progress(written)
-            else:
-                target = os.fspath(to)
-                if os.path.isdir(target):
-                    target = os.path.join(target, name or "download")
-                partial = target + ".part"
-                try:
-                    with open(partial, "wb") as out:
-                        for chunk in _chunks(response, chunk_size):
-                            out.write(chunk)
-                            written += len(chunk)
-                            if progress:
-                                progress(written)
-                    os.replace(partial, target)
-                except BaseException:
-                    if os.path.exists(partial):
-                        os.remove(partial)
-                    raise
-        return Download(target, name, written, request_id, response.headers.get("x-export-id"))
+                written = _copy(response, to, chunk_size, progress)
+                return Download(getattr(to, "name", ""), name, written, request_id, export_id)
+            target = os.fspath(to)
+            if os.path.isdir(target):
+                target = os.path.join(target, name or "download")
+            partial = target + ".part"
+            try:
+                with open(partial, "wb") as out:
+                    written = _copy(response, out, chunk_size, progress)
+                os.replace(partial, target)
+            except BaseException:
+                if os.path.exists(partial):
+                    os.remove(partial)
+                raise
+        return Download(target, name, written, request_id, export_id)
 
     def open(
         self,
@@ -257,12 +238,17 @@ class Http:
         time.sleep(min(delay, self.max_backoff))
 
 
-def _chunks(response: Any, size: int) -> Iterator[bytes]:
+def _copy(response: Any, out: Any, size: int, progress: Optional[Callable[[int], None]]) -> int:
+    """Copies the body to ``out`` a chunk at a time (memory stays flat); answers the bytes written."""
+    written = 0
     while True:
         chunk = response.read(size)
         if not chunk:
-            return
-        yield chunk
+            return written
+        out.write(chunk)
+        written += len(chunk)
+        if progress:
+            progress(written)
 
 
 def _error(response: Any, request_id: str) -> RegistryError:
