@@ -8,13 +8,13 @@
 // (COPY) run on PostgreSQL only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
 import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_client.ts';
 import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
 import { benchAnalytics } from './analytics.ts';
 import { benchConversations } from './conversations.ts';
 import { benchCors } from './cors.ts';
+import { benchDriver } from './driver.ts';
 import { benchPackages } from './packages.ts';
 import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
@@ -36,7 +36,7 @@ const { values } = parseArgs({ options: {
   'server-runs': { type: 'string', default: '100000' },
 } });
 const suites = new Set(values.suites.split(','));
-const runs = suites.has('runs') || suites.has('analytics') || suites.has('cors') ? Number(values.runs) : 0;
+const runs = ['runs', 'analytics', 'driver', 'cors'].some((s) => suites.has(s)) ? Number(values.runs) : 0;
 const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
 
 for (const kind of values.db.split(',')) {
@@ -49,14 +49,14 @@ for (const kind of values.db.split(',')) {
   } else {
     const admin = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
     const name = `registry_bench_${Date.now()}`;
-    const sql = postgres(admin, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`create database ${name}`);
+    const sql = postgresClient(admin, { max: 1 });
+    await sql.exec(`create database ${name}`);
     const url = new URL(admin);
     url.pathname = `/${name}`;
     client = postgresClient(url.toString(), { max: 4 });
     connect = (max) => postgresClient(url.toString(), { max });
     pgUrl = url.toString();
-    drop = async () => { await sql.unsafe(`drop database ${name} with (force)`); await sql.end(); };
+    drop = async () => { await sql.exec(`drop database ${name} with (force)`); await sql.close(); };
   }
   try {
     await prepareDatabase(client);
@@ -69,6 +69,7 @@ for (const kind of values.db.split(',')) {
     const results = [
       ...suites.has('runs') ? await benchRuns(client, { iterations, writes: Number(values.writes) }) : [],
       ...suites.has('analytics') ? await benchAnalytics(client, { iterations, reports: Number(values.reports) }) : [],
+      ...suites.has('driver') && pgUrl ? await benchDriver(pgUrl, { iterations, writes: Number(values.writes) }) : [],
       ...suites.has('cors') ? await benchCors(client, { iterations }) : [],
       ...suites.has('packages') && connect
         ? await benchPackages(connect, { iterations, operations: Number(values.operations), versions: Number(values.versions) })

@@ -176,9 +176,18 @@ describe("PostgREST's SQLSTATE -> HTTP table", () => {
     ['PT404', false, 404], ['PT409', false, 409], ['23505', false, 409], ['23503', false, 409],
     ['42501', false, 403], ['42501', true, 401], ['P0001', false, 400], ['23514', false, 400], ['23502', false, 400],
     ['22P02', false, 400], ['42883', false, 404], ['42P01', false, 404], ['25006', false, 405], ['08006', false, 503],
-    ['53300', false, 503], ['P0002', false, 500], ['XX000', false, 500], ['PGRST202', false, 404], ['PGRST301', false, 401],
+    ['53300', false, 503], ['53100', false, 503], ['57P01', false, 503], ['57P03', false, 503], ['57014', false, 503],
+    ['40P01', false, 500], ['P0002', false, 500], ['XX000', false, 500], ['PGRST202', false, 404], ['PGRST301', false, 401],
   ])('%s (anonymous %s) -> %i', (code, anonymous, status) => {
     expect(httpStatusForDbCode(code as string, anonymous as boolean)).toBe(status);
+  });
+});
+
+describe('connection failures a read may be retried after', () => {
+  it('are class 08 and the server stopping or starting, never a statement error', async () => {
+    const { isConnectionFailure } = await import('../functions/_shared/db/port.ts');
+    expect(['08000', '08006', '57P01', '57P02', '57P03'].filter(isConnectionFailure)).toHaveLength(5);
+    expect(['57014', '40P01', '23505', 'XX000', 'PT409'].filter(isConnectionFailure)).toEqual([]);
   });
 });
 
@@ -188,6 +197,10 @@ describe('driver errors without a SQLSTATE', () => {
     expect(toDbError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' })).code).toBe('08000');
     expect(toDbError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).code).toBe('08000');
     expect(toDbError(new Error('PGlite is closed')).code).toBe('08000');
+    // pg's own words for a dropped connection, a connect timeout and a closed pool
+    expect(toDbError(new Error('Connection terminated unexpectedly')).code).toBe('08000');
+    expect(toDbError(new Error('timeout exceeded when trying to connect')).code).toBe('08000');
+    expect(toDbError(new Error('Cannot use a pool after calling end on the pool')).code).toBe('08000');
     expect(toDbError(new TypeError("Cannot read properties of undefined (reading 'result')")).code).toBe('XX000');
     expect(toDbError(Object.assign(new Error('dup'), { code: '23505' })).code).toBe('23505');
   });

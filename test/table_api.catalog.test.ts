@@ -23,6 +23,8 @@ const DEFINER_CALLED_BY_AUTHENTICATED: Record<string, string> = {
   'private.export_log_open(p_format text, p_shape text, p_filters jsonb, p_include_metadata boolean, p_file_name text)': 'stamps the caller as owner',
   'private.export_log_position(p_export_id uuid)': "reads and locks only the caller's running export",
   'private.export_log_record_page(p_export_id uuid, p_ids uuid[], p_position jsonb)': "records only conversations the caller may see, into the caller's running export",
+  'private.idempotency_claim(p_key text, p_fingerprint text, p_fn text)': "reads and writes only the caller's own idempotency keys",
+  'private.idempotency_store(p_key text, p_result jsonb)': "writes only the caller's own idempotency key",
 };
 
 describe('the catalog holds the rules', () => {

@@ -2,13 +2,14 @@
 // quality scores and auto-flagging (computed by the database), review,
 // bulk rescore as a batch job, streamed exports, generation logs.
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { callRpc, createFunctionApp, type FunctionDeps, ignoreIdempotencyKey } from '../_shared/http/app.ts';
 import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { serviceCaller } from '../_shared/http/service_caller.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
 import { defaultShape, EXPORT_FORMATS, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName } from '../_shared/export/paged_stream.ts';
 import { type ExportStart, exportResponse } from './export_stream.ts';
+import { responseDelivery } from '../_shared/export/paged_stream.ts';
 import {
   BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, ExportBody, ExportLog,
   GenerationLog, GenerationLogBody, GenerationStats, ListQuery, RescoreBody, ReviewBody, ScoreResult, StatsQuery,
@@ -119,6 +120,7 @@ export function createConversationsApp(deps: FunctionDeps) {
   });
 
   app.openapi(routes.export, async (c) => {
+    ignoreIdempotencyKey(c); // a download: every request streams (and logs) its own file
     const b = c.req.valid('json');
     const shape = b.shape ?? defaultShape(b.format);
     const fileName = exportFileName('conversations', shape, fileWriter(b.format, shape, false).extension);
@@ -126,10 +128,11 @@ export function createConversationsApp(deps: FunctionDeps) {
       p_format: b.format, p_shape: shape, p_filter: b.filter ?? { status: 'approved' },
       p_include_metadata: b.include_metadata ?? false, p_file_name: fileName,
     });
-    return exportResponse(db, c.get('caller'), () => serviceCaller(deps.auth?.secret), started) as never;
+    return exportResponse(db, c.get('caller'), () => serviceCaller(deps.auth?.secret), started, undefined, responseDelivery(c.env)) as never;
   });
 
   app.openapi(routes.rescore, async (c) => {
+    ignoreIdempotencyKey(c); // several calls; rescoring twice gives the same scores
     const b = c.req.valid('json');
     const job = await callRpc<BatchJob>(c, db, 'conversations_rescore_start', { p_threshold: b.threshold, p_filter: b.filter });
     try {

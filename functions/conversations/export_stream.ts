@@ -4,7 +4,7 @@
 // for the size and checksum it computed).
 import type { Caller, Db } from '../_shared/db/port.ts';
 import { type ExportRow, fileWriter, type Format, type Shape } from '../_shared/export/chat_formats.ts';
-import { fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
+import { fileHeaders, pageCall, pagedFileStream } from '../_shared/export/paged_stream.ts';
 
 export const EXPORT_PAGE_SIZE = 1000;
 
@@ -18,16 +18,18 @@ export interface ExportStart {
 
 export function exportResponse(
   db: Db, caller: Caller, finishAs: () => Promise<Caller>, log: ExportStart, pageSize = EXPORT_PAGE_SIZE,
+  delivered?: () => Promise<string | null>,
 ): Response {
   const writer = fileWriter(log.format, log.shape, log.include_metadata);
   const stream = pagedFileStream<ExportRow>({
     pageSize,
-    fetchPage: (after, limit) =>
-      db.rpc<ExportRow[]>('conversations_export_page', { p_export_id: log.id, p_cursor: after ?? undefined, p_limit: limit }, caller),
+    fetchPage: (after, limit, signal) => pageCall(signal, (options) =>
+      db.rpc<ExportRow[]>('conversations_export_page', { p_export_id: log.id, p_cursor: after ?? undefined, p_limit: limit }, caller, options)),
     cursorAfter: (row) => ({ t: row.conversation.created_at, i: row.conversation.id }),
     header: writer.header,
     renderPage: writer.page,
     footer: writer.footer,
+    delivered,
     onEnd: async ({ bytes, sha256, error }) =>
       db.rpc('conversations_export_finish', { p_export_id: log.id, p_bytes: bytes, p_sha256: sha256, p_error: error }, await finishAs()),
   });

@@ -7,7 +7,7 @@ import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/a
 import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { page } from '../_shared/http/params.ts';
 import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
-import { exportFileName, fileHeaders, pagedFileStream } from '../_shared/export/paged_stream.ts';
+import { exportFileName, fileHeaders, pageCall, pagedFileStream, responseDelivery } from '../_shared/export/paged_stream.ts';
 import {
   AnnotationBody, Example, ExportQuery, FewShot, FewShotQuery, IngestResult, ListQuery, LogBatch, type LogEvent, SearchIndexQuery,
   SearchIndexResult, Stats, TraceId,
@@ -131,13 +131,14 @@ export function createTrainingExamplesApp(deps: FunctionDeps) {
     });
     const stream = pagedFileStream<ExportedExample>({
       pageSize: EXPORT_PAGE_SIZE,
-      fetchPage: (after, limit) => db.rpc<ExportedExample[]>('training_export_page', {
+      fetchPage: (after, limit, signal) => pageCall(signal, (options) => db.rpc<ExportedExample[]>('training_export_page', {
         p_cursor: after ?? undefined, p_limit: limit, p_cascade_id: q.cascade_id,
-      }, caller),
+      }, caller, options)),
       cursorAfter: (e) => ({ t: e.created_at, i: e.trace_id }),
       header: writer.header,
       renderPage: (rows, first) => writer.page(rows.map(toRow), first),
       footer: writer.footer,
+      delivered: responseDelivery(c.env),
       onEnd: async () => {},
     });
     const fileName = exportFileName('training-examples', shape, writer.extension);

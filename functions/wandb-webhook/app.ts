@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { httpStatusForDbCode } from '../_shared/db/status.ts';
 import { readEnv } from '../_shared/env.ts';
 import {
-  type AppEnv, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps, zodFieldErrors,
+  type AppEnv, assertExactNumbers, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps, zodFieldErrors,
 } from '../_shared/http/app.ts';
 import { errorResponses, jsonResponse } from '../_shared/http/openapi.ts';
 import { Problem } from '../_shared/http/problem.ts';
@@ -24,6 +24,9 @@ export interface WandbWebhookOptions {
 }
 
 const STATUS_BY_OUTCOME = { created: 201, applied: 200, duplicate: 200, stale: 200, recorded: 200, unmatched: 202 } as const;
+// A delivery that failed on contention or time (deadlock, serialization, lock or
+// statement timeout) is kept as failed and answered 503: the sender retries it.
+const RETRYABLE = new Set(['40001', '40P01', '55P03', '57014']);
 
 export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhookOptions }) {
   const app = createFunctionApp('wandb-webhook', deps, { auth: 'none', title: 'Training registry: W&B webhook' });
@@ -72,6 +75,13 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
       await ingest(c, 'rejected', raw, 'malformed JSON');
       throw new Problem(400, 'malformed JSON body');
     }
+    try {
+      assertExactNumbers(raw);
+    } catch (err) {
+      // Kept as sent (text), since parsing it would change the very number refused.
+      await ingest(c, 'rejected', raw, (err as Problem).message);
+      throw err;
+    }
     const isObject = typeof payload === 'object' && payload !== null && !Array.isArray(payload);
     const kind = isObject && 'event_type' in (payload as object) ? 'automation' : 'report';
     const parsed = (kind === 'automation' ? AutomationPayload : RunReport).safeParse(payload);
@@ -83,6 +93,9 @@ export function createWandbWebhookApp(deps: FunctionDeps & { wandb?: WandbWebhoo
     }
 
     const result = await ingest(c, kind, payload);
+    if (result.outcome === 'failed' && RETRYABLE.has(result.code ?? '')) {
+      throw new Problem(503, `delivery ${result.delivery_id} kept as failed (${result.error}): retry it`);
+    }
     if (result.outcome === 'failed') {
       const status = httpStatusForDbCode(result.code ?? 'P0001', false);
       throw new Problem(status >= 500 ? 400 : status, `delivery ${result.delivery_id} kept as failed: ${result.error}`);

@@ -6,7 +6,7 @@ import { createRunsApp } from '../../functions/runs/app.ts';
 import { createTrainingExamplesApp } from '../../functions/training-examples/app.ts';
 import { createWandbWebhookApp, type WandbWebhookOptions } from '../../functions/wandb-webhook/app.ts';
 
-type FunctionApp = { fetch: (request: Request) => Response | Promise<Response> };
+type FunctionApp = { fetch: (request: Request, env?: unknown) => Response | Promise<Response> };
 
 /** What every function gets, plus the options of functions that have their own. */
 export type GatewayDeps = FunctionDeps & { wandb?: WandbWebhookOptions };

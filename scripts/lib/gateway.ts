@@ -29,13 +29,14 @@ export function createGateway(deps: GatewayDeps) {
 
   return {
     names,
-    fetch(request: Request): Response | Promise<Response> {
+    /** `env` is what the server hands the app (@hono/node-server: { incoming, outgoing }), passed on. */
+    fetch(request: Request, env?: unknown): Response | Promise<Response> {
       const url = new URL(request.url);
       const route = functionRoute(url.pathname);
       const app = route ? apps[route.name] : undefined;
-      if (!route || !app) return notFound.fetch(request);
+      if (!route || !app) return notFound.fetch(request, env);
       url.pathname = route.path;
-      return app.fetch(new Request(url, request));
+      return app.fetch(new Request(url, request), env);
     },
   };
 }

@@ -70,7 +70,7 @@ export async function migrateUp(client: SqlClient, migrations = listMigrations()
       await tx.query(
         `insert into supabase_migrations.schema_migrations(version, name, statements)
          values ($1, $2, array(select jsonb_array_elements_text($3::jsonb)))`,
-        [m.version, m.name, splitStatements(sql)],
+        [m.version, m.name, JSON.stringify(splitStatements(sql))],
       );
     });
     done.push(m);

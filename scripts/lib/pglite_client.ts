@@ -1,23 +1,117 @@
 // SqlClient over embedded PGlite (in memory, or persisted in a folder).
-import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { SqlClient } from '../../functions/_shared/db/sql_client.ts';
+//
+// Faults:
+// - PGlite runs inside this process and cannot be interrupted mid-statement:
+//   a transaction whose signal aborts is answered at once and rolled back at
+//   its next step (before its next statement, and always before COMMIT), so a
+//   request that ran out of time never commits after it was answered.
+// - A full disk. PGlite 0.5 survives a data file that cannot grow (the
+//   statement fails with 53100 and the next one works), but not a WAL segment
+//   that cannot be created: it then spins forever inside its WebAssembly,
+//   Node's event loop blocked, either in the failing statement itself or in
+//   the next one (README "Failure behaviour", docs/pglite-wal-enospc.md). So
+//   with a data folder, writes are refused (53100, a 503) while the folder's
+//   filesystem has less free space than the floor (DATA_MIN_FREE_MB, 128 MB),
+//   which is more than any one request writes: through this server the WAL
+//   never meets a full disk. Reads go on; writes resume once space is back.
+// - Transactions are this module's own BEGIN/COMMIT/ROLLBACK on a queue of
+//   one (PGlite has one connection), so a transaction can be rolled back at
+//   its next step when its signal aborts.
+import { statfsSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { DbError } from '../../functions/_shared/db/port.ts';
+import { type SqlClient, type TransactionOptions, untilAborted } from '../../functions/_shared/db/sql_client.ts';
 
-export async function pgliteClient(dataDir?: string): Promise<SqlClient & { pg: PGlite }> {
+export const DEFAULT_MIN_FREE_MB = 128;
+
+export interface PgliteClientOptions {
+  /** Free space (bytes) the data folder's filesystem keeps: writes below it are refused. Default DATA_MIN_FREE_MB or 128 MB. */
+  minFreeBytes?: number;
+}
+
+export type PgliteSqlClient = SqlClient & { readonly pg: PGlite };
+
+export async function pgliteClient(dataDir?: string, options: PgliteClientOptions = {}): Promise<PgliteSqlClient> {
   const pg = await PGlite.create(dataDir ? { dataDir } : {});
-  const wrap = (run: PGlite | Transaction): SqlClient => ({
+  const minFree = options.minFreeBytes ?? Number(process.env.DATA_MIN_FREE_MB ?? DEFAULT_MIN_FREE_MB) * 2 ** 20;
+
+  const freeBytes = () => {
+    const s = statfsSync(dataDir!);
+    return s.bavail * s.bsize;
+  };
+  const mb = (bytes: number) => Math.floor(bytes / 2 ** 20);
+
+  /** Throws when a write must not run now: the disk is below the floor. */
+  const admit = (write: boolean) => {
+    if (!dataDir || !write) return;
+    const free = freeBytes();
+    if (free < minFree) {
+      throw new DbError('53100', `the embedded database is refusing writes: ${mb(free)} MB free where its data is, ` +
+        `below the floor of ${mb(minFree)} MB (DATA_MIN_FREE_MB); reads still work, and writes resume once space is freed`);
+    }
+  };
+
+  // One statement or transaction at a time (PGlite has one connection).
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  const inTransaction = (signal?: AbortSignal): SqlClient => ({
     async query<T>(text: string, params: unknown[] = []) {
-      return (await run.query<T>(text, params)).rows;
+      signal?.throwIfAborted();
+      return (await pg.query<T>(text, params)).rows;
     },
     async exec(text: string) {
-      await run.exec(text);
+      signal?.throwIfAborted();
+      await pg.exec(text);
     },
-    transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
-      if (run !== pg) return fn(wrap(run));
-      return pg.transaction((tx) => fn(wrap(tx)));
+    transaction: (fn) => fn(inTransaction(signal)),
+    close: () => Promise.resolve(),
+  });
+
+  return {
+    get pg() {
+      return pg;
+    },
+    query<T>(text: string, params: unknown[] = []) {
+      return exclusive(async () => {
+        admit(false);
+        return (await pg.query<T>(text, params)).rows;
+      });
+    },
+    exec(text: string) {
+      return exclusive(async () => {
+        admit(true); // scripts: migrations, the seed, the search indexer
+        await pg.exec(text);
+      });
+    },
+    transaction<T>(fn: (tx: SqlClient) => Promise<T>, txOptions: TransactionOptions = {}): Promise<T> {
+      const { signal, readOnly } = txOptions;
+      signal?.throwIfAborted();
+      const running = exclusive(async () => {
+        signal?.throwIfAborted();
+        admit(!readOnly);
+        await pg.exec('begin');
+        try {
+          const result = await fn(inTransaction(signal));
+          signal?.throwIfAborted();
+          await pg.exec('commit');
+          return result;
+        } catch (err) {
+          await pg.exec('rollback').catch(() => {});
+          throw err;
+        }
+      });
+      if (!signal) return running;
+      // Answer at the abort; the transaction, queued or running, rolls back at its next step.
+      running.catch(() => {});
+      return untilAborted(running, signal);
     },
     async close() {
       await pg.close();
     },
-  });
-  return Object.assign(wrap(pg), { pg });
+  };
 }

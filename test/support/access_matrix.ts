@@ -363,6 +363,9 @@ export const FUNCTIONS: Record<string, Op> = {
   training_few_shot: { sql: 'select public.training_few_shot()', expect: 'YYYNY' },
   training_stats: { sql: 'select public.training_stats()', expect: 'YYYNY' },
   training_export_page: { sql: 'select public.training_export_page()', expect: 'YYYNY' },
+  idempotent_call: {
+    sql: `select public.idempotent_call('matrix-key', repeat('0', 64), 'runs_stats', '{}')`, expect: 'YYYNY',
+  },
 };
 
 const WHO: Record<string, string> = {

@@ -2,7 +2,6 @@
 // DATABASE_URL set, a throwaway database on that server (dropped afterwards),
 // so files can run in parallel and roll migrations back without interfering.
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { postgresClient, type SqlClient } from '../../functions/_shared/db/sql_client.ts';
 import { pgliteClient } from '../../scripts/lib/pglite_client.ts';
 import { applyLocalShim, migrateUp } from '../../scripts/lib/migrator.ts';
@@ -31,8 +30,8 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   }
   const adminUrl = process.env.DATABASE_URL!;
   const name = `registry_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  const admin = postgresClient(adminUrl, { max: 1 });
+  await admin.exec(`create database ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const extra: SqlClient[] = [];
@@ -52,8 +51,8 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     },
     async close() {
       await Promise.all([client, ...extra].map((c) => c.close()));
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
+      await admin.exec(`drop database if exists ${name} with (force)`);
+      await admin.close();
     },
   };
 }

@@ -35,7 +35,9 @@ export const WEBHOOK_TOKEN = 'test-wandb-webhook-token';
 
 export async function createHarness(
   adapter: AdapterKind,
-  options: { bodyLimitBytes?: number; wandb?: { token?: string; secret?: string }; corsAllowedOrigins?: string } = {},
+  options: {
+    bodyLimitBytes?: number; requestTimeoutMs?: number; wandb?: { token?: string; secret?: string }; corsAllowedOrigins?: string;
+  } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
   const direct = sqlAdapter(database.client);
@@ -48,8 +50,8 @@ export async function createHarness(
   }
   const logs: LogLine[] = [];
   const gateway = createGateway({
-    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, wandb: options.wandb ?? { token: WEBHOOK_TOKEN },
-    corsAllowedOrigins: options.corsAllowedOrigins,
+    db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, requestTimeoutMs: options.requestTimeoutMs,
+    wandb: options.wandb ?? { token: WEBHOOK_TOKEN }, corsAllowedOrigins: options.corsAllowedOrigins,
   });
   const users = { alice: crypto.randomUUID(), bob: crypto.randomUUID() };
   const tokens = {

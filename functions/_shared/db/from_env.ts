@@ -21,5 +21,16 @@ export function dbFromEnv(): Db {
   }
   const url = databaseUrl ?? readEnv('SUPABASE_DB_URL');
   if (!url) throw new Error('no database configured: set DATABASE_URL, or SUPABASE_URL and SUPABASE_ANON_KEY');
-  return sqlAdapter(postgresClient(url, { prepare, max: Number(readEnv('DATABASE_POOL_SIZE') ?? 5) }));
+  return sqlAdapter(postgresClient(url, {
+    prepare,
+    max: Number(readEnv('DATABASE_POOL_SIZE') ?? 5),
+    connectTimeoutMs: connectTimeoutFromEnv(),
+    onError: (err) => console.error(JSON.stringify({ level: 'warn', message: `database connection: ${err.message}` })),
+  }));
+}
+
+/** DATABASE_CONNECT_TIMEOUT_MS: how long a request waits for a connection (5 s unless set). */
+export function connectTimeoutFromEnv(): number | undefined {
+  const ms = readEnv('DATABASE_CONNECT_TIMEOUT_MS');
+  return ms === undefined ? undefined : Number(ms);
 }

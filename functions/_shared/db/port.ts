@@ -17,9 +17,27 @@ export interface Caller {
   token: string;
 }
 
+/** A retried request's key (the Idempotency-Key header) and what it must match (method, path and body). */
+export interface IdempotencyKey {
+  key: string;
+  fingerprint: string;
+  /** Set by the adapter: true when the answer is the one stored for an earlier request with this key. */
+  replayed?: boolean;
+}
+
+/** How one call may run: until when, abandoned on what, under which idempotency key. */
+export interface RpcOptions {
+  /** When it aborts (the client went away, the deadline passed), the call is abandoned and never commits. */
+  signal?: AbortSignal;
+  /** Epoch milliseconds by which the call must be over: the database enforces it too (statement and lock timeouts). */
+  deadline?: number;
+  /** Store the answer under this key, or answer the stored one (public.idempotent_call). */
+  idempotency?: IdempotencyKey;
+}
+
 export interface Db {
   /** Calls `public.<fn>` with named arguments as the caller; resolves to its JSON result. */
-  rpc<T = unknown>(fn: string, args: Record<string, unknown>, caller: Caller): Promise<T>;
+  rpc<T = unknown>(fn: string, args: Record<string, unknown>, caller: Caller, options?: RpcOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -45,10 +63,20 @@ export function toDbError(err: unknown): DbError {
     return new DbError(e.code, String(e.message ?? 'database error'),
       typeof e.detail === 'string' ? e.detail : null, typeof e.hint === 'string' ? e.hint : null);
   }
-  // Driver-level connection failures (postgres.js: CONNECTION_CLOSED, ECONNREFUSED, ...;
-  // PGlite: "PGlite is closed") mean the database is unavailable; anything else is a bug.
+  // Driver-level connection failures (pg: "Connection terminated unexpectedly",
+  // "timeout exceeded when trying to connect", ECONNREFUSED, ...; PGlite:
+  // "PGlite is closed") mean the database is unavailable; anything else is a bug.
   const message = err instanceof Error ? err.message : String(err);
   const connection = (typeof e?.code === 'string' && /^(CONNECT|CONNECTION_|E[A-Z]+)/.test(e.code))
-    || /closed|connect|terminat/i.test(message);
+    || /closed|connect|terminat|timeout exceeded|after calling end/i.test(message);
   return new DbError(connection ? '08000' : 'XX000', message);
+}
+
+/**
+ * The connection failed under the call (not the call itself): class 08, or the
+ * server shutting down or starting (57P01, 57P02, 57P03). A read may be retried
+ * once on a fresh connection.
+ */
+export function isConnectionFailure(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
 }

@@ -11,9 +11,14 @@ export function httpStatusForDbCode(code: string, anonymous: boolean): number {
   if (code === '25006') return 405;
   if (code === 'P0001') return 400;
   const cls = code.slice(0, 2);
-  if (cls === '08' || cls === '53') return 503;
+  // Connection failures, insufficient resources (disk full, too many
+  // connections) and operator intervention (57P01 admin shutdown, 57P03 cannot
+  // connect now, 57014 canceled by the request's deadline): the database is
+  // unavailable for now, so 503 and the client retries. Class 57 is this
+  // project's addition to PostgREST's table (issue 17).
+  if (cls === '08' || cls === '53' || cls === '57') return 503;
   if (cls === '28') return 403;
-  if (['25', '2D', '38', '39', '3B', '40', '54', '55', '57', '58', 'F0', 'HV', 'P0', 'XX'].includes(cls)) return 500;
+  if (['25', '2D', '38', '39', '3B', '40', '54', '55', '58', 'F0', 'HV', 'P0', 'XX'].includes(cls)) return 500;
   if (code === '42P17') return 500;
   return 400;
 }

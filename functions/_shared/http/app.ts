@@ -1,23 +1,29 @@
 // The app factory every function uses: request id, one JSON log line per
-// request, CORS, auth, strict query parameters, body guards (413/415), zod
-// validation errors and every other failure as RFC 9457 problems, and the
-// function's OpenAPI document with a rendered API reference.
+// request, CORS, a deadline, auth, strict query parameters, body guards
+// (413/415, exact numbers, Idempotency-Key), zod validation errors and every
+// other failure as RFC 9457 problems, and the function's OpenAPI document
+// with a rendered API reference.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { readEnv } from '../env.ts';
-import { type Caller, type Db, DbError } from '../db/port.ts';
+import { type Caller, type Db, DbError, type IdempotencyKey } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
 import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
 import { bodyLimit, drainUnreadBody } from './body.ts';
 import { allowedOrigins, corsMiddleware } from './cors.ts';
+import { type Deadline, requestTimeoutMs, startDeadline } from './deadline.ts';
+import { IDEMPOTENCY_HEADER, idempotencyFromRequest } from './idempotency.ts';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json_depth.ts';
+import { firstInexactNumber } from './json_numbers.ts';
 import { type FieldError, Problem, problemResponse } from './problem.ts';
 import { strictQuery } from './query.ts';
 
-export type AppEnv = { Variables: { caller: Caller; requestId: string } };
+export type AppEnv = {
+  Variables: { caller: Caller; requestId: string; deadline: Deadline; idempotency: IdempotencyKey | undefined };
+};
 export type LogLine = Record<string, unknown>;
 
 export interface FunctionDeps {
@@ -27,6 +33,8 @@ export interface FunctionDeps {
   auth?: Partial<AuthOptions>;
   /** Largest accepted request body; 1 MiB unless set (or BODY_LIMIT_BYTES). */
   bodyLimitBytes?: number;
+  /** Each request's deadline; REQUEST_TIMEOUT_MS, 20 s unless set. */
+  requestTimeoutMs?: number;
   /** Browser origins allowed, as in CORS_ALLOWED_ORIGINS (read when this is unset); false leaves CORS out (the bench measures its cost). */
   corsAllowedOrigins?: string | false;
 }
@@ -46,6 +54,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function createFunctionApp(name: string, deps: FunctionDeps, options: FunctionOptions) {
   const log = deps.log ?? ((line: LogLine) => console.log(JSON.stringify(line)));
   const maxSize = deps.bodyLimitBytes ?? Number(readEnv('BODY_LIMIT_BYTES') ?? options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT);
+  const timeoutMs = requestTimeoutMs(deps.requestTimeoutMs);
   const basePath = `/${name}`;
   // Readable without a token: the OpenAPI document and its rendered reference.
   const publicPaths = new Set([`${basePath}/openapi.json`, `${basePath}/docs`]);
@@ -89,6 +98,17 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
       methods ??= [...new Set(app.routes.map((r) => r.method).filter((m) => m !== 'ALL'))]));
   }
 
+  // The request's deadline, also aborted when the client goes away (the database work with it).
+  app.use('*', async (c, next) => {
+    const deadline = startDeadline(timeoutMs, c.req.raw.signal);
+    c.set('deadline', deadline);
+    try {
+      await next();
+    } finally {
+      deadline.clear();
+    }
+  });
+
   if (options.auth === 'jwt') {
     const authenticate = authMiddleware(name, authFromEnv(deps.auth), log);
     app.use('*', (c, next) => (publicPaths.has(c.req.path) ? next() : authenticate(c, next)));
@@ -105,8 +125,14 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
       throw new Problem(415, 'request body must be JSON: send Content-Type: application/json');
     }
     // Hono caches the body text, so the validator's parse later reads it again for free.
-    if (c.req.raw.body !== null && c.req.method !== 'GET' && jsonDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) {
+    const body = c.req.raw.body !== null && c.req.method !== 'GET' ? await c.req.text() : '';
+    if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
       throw new Problem(400, `request body nests JSON more than ${MAX_JSON_DEPTH} levels deep`);
+    }
+    // A webhook keeps every authenticated delivery, refused ones too: it checks numbers itself, after its own auth.
+    if (options.auth === 'jwt') {
+      assertExactNumbers(body);
+      c.set('idempotency', await idempotencyFromRequest(c.req.method, c.req.url, c.req.header(IDEMPOTENCY_HEADER), body));
     }
     await next();
   });
@@ -132,6 +158,7 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
 }
 
 /**
+/**
  * Verifies the bearer token. When this deployment cannot verify tokens (see
  * authFromEnv) it says so once in the log and answers every request with a
  * 500 problem naming what to set, rather than trusting a public secret.
@@ -144,9 +171,27 @@ function authMiddleware(name: string, auth: AuthOptions | Problem, log: (line: L
   };
 }
 
-/** Calls a SQL function as the request's caller; database errors become problems. */
+/**
+ * Calls a SQL function as the request's caller, within the request's deadline;
+ * database errors become problems. The request's Idempotency-Key, if any,
+ * applies to its first call (the one write a handler makes).
+ */
 export async function callRpc<T>(c: Context<AppEnv>, db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
-  return await db.rpc<T>(fn, args, c.get('caller'));
+  const deadline = c.get('deadline');
+  const idempotency = c.get('idempotency');
+  if (idempotency) c.set('idempotency', undefined);
+  return await db.rpc<T>(fn, args, c.get('caller'), { signal: deadline?.signal, deadline: deadline?.at, idempotency });
+}
+
+/** For handlers that make several calls (a streamed export, a bulk rescore): the request's Idempotency-Key does not apply. */
+export function ignoreIdempotencyKey(c: Context<AppEnv>): void {
+  c.set('idempotency', undefined);
+}
+
+/** 400 naming the field of the first number JSON.parse would change (out of range, or more precise than a double). */
+export function assertExactNumbers(body: string): void {
+  const bad = firstInexactNumber(body);
+  if (bad) throw new Problem(400, `invalid body: ${bad.path ? `${bad.path}: ` : ''}${bad.message}`, { errors: [{ path: bad.path, message: bad.message }] });
 }
 
 /** Any thrown error as a problem; database errors by PostgREST's table (anonymous: 42501 is 401). */
@@ -154,11 +199,20 @@ export function toProblem(err: unknown, anonymous = false): Problem {
   if (err instanceof Problem) return err;
   if (err instanceof DbError) {
     const status = httpStatusForDbCode(err.code, anonymous);
-    if (status >= 500) return new Problem(status, status === 503 ? 'database unavailable' : 'internal error', { cause: err });
+    if (status === 503) return new Problem(503, unavailableDetail(err), { cause: err });
+    if (status >= 500) return new Problem(status, 'internal error', { cause: err });
     return new Problem(status, err.message, { cause: err });
   }
   if (err instanceof HTTPException) return new Problem(err.status, err.message || 'bad request', { cause: err });
   return new Problem(500, 'internal error', { cause: err });
+}
+
+// What a client is told about a 503: never the database's own words (they may carry SQL), but why and that a retry helps.
+function unavailableDetail(err: DbError): string {
+  if (err.code === '57014' && /^the (request did not finish|client closed)/.test(err.message)) return err.message;
+  if (err.code === '57014') return 'the database canceled the request (its deadline passed)';
+  if (err.code === '53100') return err.message.startsWith('the embedded database') ? err.message : 'database unavailable: its disk is full';
+  return 'database unavailable';
 }
 
 function validationHook(result: { success: boolean; error?: ZodError; target: string }, c: Context) {

@@ -13,6 +13,7 @@ const TITLES: Record<number, [title: string, code: string]> = {
   404: ['Not Found', 'not_found'],
   405: ['Method Not Allowed', 'method_not_allowed'],
   409: ['Conflict', 'conflict'],
+  422: ['Unprocessable Content', 'unprocessable'],
   413: ['Content Too Large', 'payload_too_large'],
   415: ['Unsupported Media Type', 'unsupported_media_type'],
   500: ['Internal Server Error', 'internal_error'],
@@ -43,8 +44,12 @@ export function problemBody(p: Problem) {
   };
 }
 
+/** Seconds a client should wait before retrying a 503 (the database is unavailable, or the request's deadline passed). */
+export const RETRY_AFTER_SECONDS = 2;
+
 export function problemResponse(c: Context, p: Problem): Response {
   return c.body(JSON.stringify(problemBody(p)), p.status as 400, {
     'content-type': 'application/problem+json',
+    ...(p.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
   });
 }
