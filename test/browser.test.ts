@@ -2,9 +2,10 @@
 // front-end example page (examples/browser) from one origin and calls every
 // function on another: GETs with a bearer token, JSON POSTs, 4xx problem
 // bodies, downloads named by Content-Disposition, through supabase-js's
-// functions.invoke and plain fetch. Then the same page against a server that
-// does not allow its origin: the browser must block it, or the first half
-// proves nothing.
+// functions.invoke and the typed client (clients/typescript, whose
+// Idempotency-Key and x-request-id headers the preflights must allow). Then
+// the same page against a server that does not allow its origin: the browser
+// must block it, or the first half proves nothing.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +88,9 @@ describe.skipIf(skip)('the example page in a real browser, calling every functio
       ['report the run finished to the W&B webhook (JSON POST, its own token)', 200, true],
       ['the webhook with a wrong token (401 problem)', 401, true],
     ]);
-    expect(steps.map((s) => s.how)).toContain('supabase.functions.invoke');
+    expect(new Set(steps.map((s) => s.how))).toEqual(new Set(['supabase.functions.invoke', 'registry client']));
+    // The typed client's 401 carries the request id the server answered with.
+    expect((steps[4]!.read as { request_id: string }).request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(steps[2]!.read).toMatchObject({ status: 400, code: 'invalid_request' });
     expect((steps[3]!.read as { request_id: string }).request_id).toMatch(/^[\w.:-]+$/);
     expect((steps[7]!.read as { file: string }).file).toMatch(/^conversations-\d{8}T\d{6}Z-openai\.jsonl$/);

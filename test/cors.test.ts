@@ -40,7 +40,7 @@ describe('CORS with the default (any origin)', () => {
     const allowed = res.headers.get('access-control-allow-methods')!.split(',');
     expect(allowed).toEqual(expect.arrayContaining([...methods]));
     expect(res.headers.get('access-control-allow-headers')!.split(',')).toEqual(
-      expect.arrayContaining(['authorization', 'apikey', 'content-type', 'x-client-info', 'x-request-id']));
+      expect.arrayContaining(['authorization', 'apikey', 'content-type', 'x-client-info', 'x-request-id', 'idempotency-key']));
     expect(res.headers.get('access-control-max-age')).toBe(String(CORS_MAX_AGE_SECONDS));
     expect(res.headers.get('x-request-id')).toBeTruthy();
   });

@@ -183,6 +183,48 @@ describe.each(ADAPTERS)('runs through the %s adapter', (adapter) => {
       expect(bad.status).toBe(400);
     });
 
+    it('takes explicit nulls as "not given", as the seeds pass None (launch, status, crash)', async () => {
+      const run_id = newId();
+      const launched = await create({ run_id, config: config(), wandb_run_id: null, chain_of_custody_id: null, run_name: null, host: null });
+      expect(launched.status).toBe(201);
+      expect(await json(launched)).toMatchObject({ wandb_run_id: null, run_name: null, host: null, status: 'launched' });
+      const running = await h.request(`/runs/${run_id}/status`, {
+        method: 'PATCH', json: { status: 'running', started_at: null, wandb_run_id: null, wandb_url: null, final_metrics: null, final_loss: null },
+      });
+      expect(running.status).toBe(200);
+      expect((await json(running)).started_at).not.toBeNull();
+      const crashed = await h.request(`/runs/${run_id}/crash`, { method: 'POST', json: { error_log_s3_key: 'logs/e.log', crash_report_s3_key: null, error_message: null } });
+      expect(await json(crashed)).toMatchObject({ status: 'crashed', error_log_s3_key: 'logs/e.log', crash_report_s3_key: null });
+    });
+
+    it('stores the metric columns a status update names under their W&B summary keys', async () => {
+      const run_id = newId();
+      await create({ run_id, config: config() });
+      const res = await h.request(`/runs/${run_id}/status`, {
+        method: 'PATCH',
+        json: { status: 'completed', final_metrics: { 'train/loss': 0.31, lr: 0.001 }, final_loss: 0.31, final_reward: 1.5, total_training_steps: 1200, wandb_runtime_seconds: 3605.5 },
+      });
+      expect(res.status).toBe(200);
+      const run = await json(res);
+      // The columns are generated from final_metrics_json: reading them back proves the keys are the database's.
+      expect(run).toMatchObject({ final_loss: 0.31, final_reward: 1.5, total_training_steps: 1200, wandb_runtime_seconds: 3605.5 });
+      expect(run.final_metrics_json).toEqual({ 'train/loss': 0.31, lr: 0.001, 'train/reward': 1.5, _step: 1200, _runtime: 3605.5 });
+
+      const other = newId();
+      await create({ run_id: other, config: config() });
+      const disagree = await h.request(`/runs/${other}/status`, {
+        method: 'PATCH', json: { status: 'completed', final_metrics: { 'train/loss': 0.5 }, final_loss: 0.4, total_training_steps: -1 },
+      });
+      expect(disagree.status).toBe(400);
+      expect((await json(disagree)).errors.map((e: { path: string }) => e.path)).toEqual(['total_training_steps']);
+      const conflicting = await h.request(`/runs/${other}/status`, {
+        method: 'PATCH', json: { status: 'completed', final_metrics: { 'train/loss': 0.5 }, final_loss: 0.4 },
+      });
+      expect(conflicting.status).toBe(400);
+      expect(await json(conflicting)).toMatchObject({ errors: [{ path: 'final_loss' }] });
+      expect((await json(await h.request(`/runs/${other}`))).status).toBe('launched');
+    });
+
     it('validates the status body', async () => {
       const run_id = newId();
       await create({ run_id, config: config() });

@@ -1,7 +1,11 @@
 // What a front end does with the registry's functions, step by step: a GET
 // with a bearer token, JSON POSTs, problem bodies on 4xx, and downloads named
-// by Content-Disposition. Each step is shown in the table and collected in
-// window.exampleResults (the browser test reads it).
+// by Content-Disposition, with supabase-js's functions.invoke and with the
+// typed client (clients/typescript; in an app: import it from that folder and
+// let the bundler strip its types). Each step is shown in the table and
+// collected in window.exampleResults (the browser test reads it).
+import { createRegistryClient, download, ok, RegistryError } from '/client/index.js';
+
 const form = document.getElementById('settings');
 const table = document.getElementById('results');
 window.exampleResults = [];
@@ -23,16 +27,16 @@ function record(step, how, status, read, ok) {
   row.cells[2].className = ok ? 'ok' : 'failed';
 }
 
-/** The file name a download should be saved under, from Content-Disposition (exposed by the functions' CORS headers). */
-function fileName(response) {
-  const header = response.headers.get('content-disposition') ?? '';
-  return /filename="([^"]+)"/.exec(header)?.[1] ?? null;
-}
-
 /** A problem+json body (RFC 9457): readable because even error answers carry Access-Control-Allow-Origin. */
 async function problem(response) {
   const body = await response.json();
   return { status: body.status, code: body.code, detail: body.detail };
+}
+
+/** What the typed client's errors carry: the problem's status, code and detail, and the call's request id. */
+function refused(error) {
+  if (!(error instanceof RegistryError) || error.status === null) throw error;
+  return { status: error.status, code: error.code, detail: error.message, request_id: error.requestId };
 }
 
 async function runAll() {
@@ -42,9 +46,6 @@ async function runAll() {
   const url = form.elements.url.value.replace(/\/+$/, '');
   const token = form.elements.token.value.trim();
   const webhookToken = form.elements.webhookToken.value.trim();
-  const functionsUrl = `${url}/functions/v1`;
-  const auth = { authorization: `Bearer ${token}` };
-  const json = { ...auth, 'content-type': 'application/json' };
   const runId = `browser_${Date.now().toString(36)}`;
 
   // supabase-js: the anon key goes in `apikey`; the user's token (here given directly, in an app the
@@ -52,6 +53,13 @@ async function runAll() {
   const supabase = window.supabase.createClient(url, form.elements.anonKey.value.trim() || token, {
     accessToken: async () => token,
   });
+  // The typed client. In an app signed in with supabase-js: token: supabaseSession(supabase), which reads the
+  // session's access token on every call. A page shows failures at once, so one quick retry here; scripts keep
+  // the defaults (3, from 500 ms).
+  const options = { url, retries: 1, backoffMs: 200 };
+  const registry = createRegistryClient({ ...options, token, webhookToken });
+  const anonymous = createRegistryClient(options);
+  const wrongWebhook = createRegistryClient({ ...options, webhookToken: 'wrong' });
 
   const steps = [
     ['register a run (JSON POST)', 'supabase.functions.invoke', async () => {
@@ -74,61 +82,52 @@ async function runAll() {
       const read = await problem(error.context);
       return [error.context.status, read, read.detail.startsWith('unknown query parameter: stauts')];
     }],
-    ['list runs (GET with a bearer token)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/runs?host=browser&limit=5`, { headers: auth });
-      const page = await res.json();
-      return [res.status, { items: page.items.length, request_id: res.headers.get('x-request-id') }, res.ok && page.items.length >= 1];
+    ['list runs (GET with a bearer token)', 'registry client', async () => {
+      const result = await registry.runs.GET('/runs', { params: { query: { host: 'browser', limit: '5' } } });
+      const page = await ok(result);
+      return [result.response.status, { items: page.items.length, request_id: result.response.headers.get('x-request-id') }, page.items.length >= 1];
     }],
-    ['no token (401 problem)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/runs/stats`);
-      const read = await problem(res);
-      return [res.status, read, res.status === 401 && read.code === 'unauthorized'];
+    ['no token (401 problem)', 'registry client', async () => {
+      const read = await ok(anonymous.runs.GET('/runs/stats')).then(() => null, refused);
+      return [read?.status, read, read?.status === 401 && read.code === 'unauthorized'];
     }],
-    ['create a package (JSON POST)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/packages`, { method: 'POST', headers: json,
-        body: JSON.stringify({ name: `browser ${runId}`, config: { training: { epochs: 1 } } }) });
-      const body = await res.json();
-      return [res.status, { name: body.name, version_count: body.version_count }, res.status === 201];
+    ['create a package (JSON POST)', 'registry client', async () => {
+      const result = await registry.packages.POST('/packages', { body: { name: `browser ${runId}`, config: { training: { epochs: 1 } } } });
+      const created = await ok(result);
+      return [result.response.status, { name: created.name, version_count: created.version_count }, result.response.status === 201];
     }],
-    ['store a conversation (JSON POST)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/conversations`, { method: 'POST', headers: json, body: JSON.stringify({
+    ['store a conversation (JSON POST)', 'registry client', async () => {
+      const result = await registry.conversations.POST('/conversations', { body: {
         title: 'From the browser', persona: runId, quality_metrics: { relevance: 9, accuracy: 9 },
-        turns: [{ role: 'user', content: 'Can a page call this?' }, { role: 'assistant', content: 'Yes, with CORS.' }] }) });
-      const body = await res.json();
-      return [res.status, { turn_count: body.turn_count, quality_score: body.quality_score }, res.status === 201];
+        turns: [{ role: 'user', content: 'Can a page call this?' }, { role: 'assistant', content: 'Yes, with CORS.' }] } });
+      const created = await ok(result);
+      return [result.response.status, { turn_count: created.turn_count, quality_score: created.quality_score }, result.response.status === 201];
     }],
-    ['export conversations (a download named by Content-Disposition)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/conversations/exports`, { method: 'POST', headers: json,
-        body: JSON.stringify({ format: 'jsonl', filter: { persona: runId } }) });
-      const blob = await res.blob();
-      const name = fileName(res);
-      // In an app: const a = document.createElement('a'); a.href = URL.createObjectURL(blob); a.download = name; a.click();
-      const lines = (await blob.text()).trim().split('\n').filter(Boolean);
-      return [res.status, { file: name, bytes: blob.size, lines: lines.length }, res.ok && /^conversations-.*\.jsonl$/.test(name ?? '') && lines.length === 1];
+    ['export conversations (a download named by Content-Disposition)', 'registry client', async () => {
+      const file = await download(registry.conversations.POST('/conversations/exports', {
+        body: { format: 'jsonl', filter: { persona: runId } }, parseAs: 'blob' }));
+      // In an app: const a = document.createElement('a'); a.href = URL.createObjectURL(file.blob); a.download = file.fileName; a.click();
+      const lines = (await file.blob.text()).trim().split('\n').filter(Boolean);
+      return [200, { file: file.fileName, bytes: file.blob.size, lines: lines.length }, /^conversations-.*\.jsonl$/.test(file.fileName ?? '') && lines.length === 1];
     }],
-    ['export training examples (a download named by Content-Disposition)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/training-examples/export?format=sharegpt`, { headers: auth });
-      const blob = await res.blob();
-      const name = fileName(res);
-      return [res.status, { file: name, bytes: blob.size }, res.ok && /^training-examples-.*-sharegpt\.jsonl$/.test(name ?? '')];
+    ['export training examples (a download named by Content-Disposition)', 'registry client', async () => {
+      const file = await download(registry.trainingExamples.GET('/training-examples/export', { params: { query: { format: 'sharegpt' } }, parseAs: 'blob' }));
+      return [200, { file: file.fileName, bytes: file.blob.size }, /^training-examples-.*-sharegpt\.jsonl$/.test(file.fileName ?? '')];
     }],
     ['training-example stats (GET)', 'supabase.functions.invoke', async () => {
       const { data, error, response } = await supabase.functions.invoke('training-examples/stats', { method: 'GET' });
       if (error) throw error;
       return [response.status, { cascades: data.items.length }, Array.isArray(data.items)];
     }],
-    ['report the run finished to the W&B webhook (JSON POST, its own token)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/wandb-webhook`, { method: 'POST',
-        headers: { authorization: `Bearer ${webhookToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ run_id: runId, state: 'FINISHED', summary: { 'train/loss': 0.42, _timestamp: Date.now() / 1000 } }) });
-      const body = await res.json();
-      return [res.status, { outcome: body.outcome }, res.status === 200 && body.outcome === 'applied'];
+    ['report the run finished to the W&B webhook (JSON POST, its own token)', 'registry client', async () => {
+      const result = await registry.wandbWebhook.POST('/wandb-webhook', {
+        body: { run_id: runId, state: 'FINISHED', summary: { 'train/loss': 0.42, _timestamp: Date.now() / 1000 } } });
+      const delivery = await ok(result);
+      return [result.response.status, { outcome: delivery.outcome }, result.response.status === 200 && delivery.outcome === 'applied'];
     }],
-    ['the webhook with a wrong token (401 problem)', 'fetch', async () => {
-      const res = await fetch(`${functionsUrl}/wandb-webhook`, { method: 'POST',
-        headers: { authorization: 'Bearer wrong', 'content-type': 'application/json' }, body: '{}' });
-      const read = await problem(res);
-      return [res.status, read, res.status === 401];
+    ['the webhook with a wrong token (401 problem)', 'registry client', async () => {
+      const read = await ok(wrongWebhook.wandbWebhook.POST('/wandb-webhook', { body: {} })).then(() => null, refused);
+      return [read?.status, read, read?.status === 401];
     }],
   ];
 

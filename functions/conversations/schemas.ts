@@ -2,7 +2,7 @@
 // holds the same rules (constraints, triggers, RLS); these give early,
 // field-named errors.
 import { z } from '@hono/zod-openapi';
-import { JsonObject, shortText } from '../_shared/http/fields.ts';
+import { JsonObject, optionalField, shortText } from '../_shared/http/fields.ts';
 import { boolParam, cursorParam, limitParam, numberParam, timestampParam } from '../_shared/http/params.ts';
 import { EXPORT_FORMATS, EXPORT_SHAPES } from '../_shared/export/chat_formats.ts';
 
@@ -21,55 +21,55 @@ export const ConversationKey = z.string().min(1).max(200)
 export const Turn = z.strictObject({
   role: z.enum(TURN_ROLES),
   content: z.string().max(100_000),
-  turn_number: z.number().int().min(1).optional().openapi({ description: 'default: the position in the list, from 1' }),
-  token_count: z.number().int().min(0).optional(),
+  turn_number: optionalField(z.number().int().min(1)).openapi({ description: 'default: the position in the list, from 1' }),
+  token_count: optionalField(z.number().int().min(0)),
 });
 
 export const QualityMetrics = z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a lower-case component name'), Score)
   .openapi({ description: 'rubric components, each 0-10', example: { relevance: 8.5, accuracy: 9, naturalness: 7 } });
 
 export const CreateConversationBody = z.strictObject({
-  conversation_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'conversation_id: 1-200 of A-Z a-z 0-9 . _ : -').optional(),
-  title: z.string().max(500).optional(),
-  persona: shortText(200).optional(),
-  emotion: shortText(200).optional(),
-  topic: shortText(200).optional(),
-  intent: shortText(200).optional(),
-  tone: shortText(200).optional(),
-  tier: z.enum(TIERS).optional(),
-  category: shortText(200).optional(),
-  status: z.enum(CONVERSATION_STATUSES).optional().openapi({ description: 'default generated' }),
-  quality_metrics: QualityMetrics.optional(),
-  template_id: Uuid.optional(),
-  scenario_id: Uuid.optional(),
-  edge_case_id: Uuid.optional(),
-  document_id: Uuid.optional(),
-  chunk_id: Uuid.optional(),
-  parent_id: Uuid.optional(),
-  parent_type: z.enum(['conversation', 'template', 'scenario', 'edge_case']).optional(),
-  parameters: JsonObject.optional(),
-  metadata: JsonObject.optional(),
-  estimated_cost_usd: Money.optional(),
-  actual_cost_usd: Money.optional(),
-  generation_duration_ms: z.number().int().min(0).max(2_147_483_647).optional(),
-  generation_model: shortText(200).optional(),
+  conversation_id: optionalField(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'conversation_id: 1-200 of A-Z a-z 0-9 . _ : -')),
+  title: optionalField(z.string().max(500)),
+  persona: optionalField(shortText(200)),
+  emotion: optionalField(shortText(200)),
+  topic: optionalField(shortText(200)),
+  intent: optionalField(shortText(200)),
+  tone: optionalField(shortText(200)),
+  tier: optionalField(z.enum(TIERS)),
+  category: optionalField(shortText(200)),
+  status: optionalField(z.enum(CONVERSATION_STATUSES)).openapi({ description: 'default generated' }),
+  quality_metrics: optionalField(QualityMetrics),
+  template_id: optionalField(Uuid),
+  scenario_id: optionalField(Uuid),
+  edge_case_id: optionalField(Uuid),
+  document_id: optionalField(Uuid),
+  chunk_id: optionalField(Uuid),
+  parent_id: optionalField(Uuid),
+  parent_type: optionalField(z.enum(['conversation', 'template', 'scenario', 'edge_case'])),
+  parameters: optionalField(JsonObject),
+  metadata: optionalField(JsonObject),
+  estimated_cost_usd: optionalField(Money),
+  actual_cost_usd: optionalField(Money),
+  generation_duration_ms: optionalField(z.number().int().min(0).max(2_147_483_647)),
+  generation_model: optionalField(shortText(200)),
   turns: z.array(Turn).min(1, 'a conversation is stored with at least one turn').max(500),
 }).openapi('CreateConversation');
 
 /** The list/export/rescore filter, typed (request bodies). */
 export const ConversationFilter = z.strictObject({
-  status: z.enum(CONVERSATION_STATUSES).optional(),
-  tier: z.enum(TIERS).optional(),
-  persona: shortText(200).optional(),
-  emotion: shortText(200).optional(),
-  topic: shortText(200).optional(),
-  flagged: z.boolean().optional(),
-  min_quality: Score.optional(),
-  max_quality: Score.optional(),
-  q: z.string().min(1).max(500).optional().openapi({ description: 'full text over title, persona, emotion, topic and turns (web-search syntax)' }),
-  created_after: z.iso.datetime({ offset: true }).optional(),
-  created_before: z.iso.datetime({ offset: true }).optional(),
-  template_id: Uuid.optional(),
+  status: optionalField(z.enum(CONVERSATION_STATUSES)),
+  tier: optionalField(z.enum(TIERS)),
+  persona: optionalField(shortText(200)),
+  emotion: optionalField(shortText(200)),
+  topic: optionalField(shortText(200)),
+  flagged: optionalField(z.boolean()),
+  min_quality: optionalField(Score),
+  max_quality: optionalField(Score),
+  q: optionalField(z.string().min(1).max(500)).openapi({ description: 'full text over title, persona, emotion, topic and turns (web-search syntax)' }),
+  created_after: optionalField(z.iso.datetime({ offset: true })),
+  created_before: optionalField(z.iso.datetime({ offset: true })),
+  template_id: optionalField(Uuid),
 }).openapi('ConversationFilter');
 export type ConversationFilter = z.infer<typeof ConversationFilter>;
 
@@ -93,40 +93,40 @@ export const ListQuery = z.object({
 
 export const ReviewBody = z.strictObject({
   action: z.enum(REVIEW_ACTIONS),
-  note: z.string().min(1).max(10_000).optional(),
+  note: optionalField(z.string().min(1).max(10_000)),
 }).openapi('Review');
 
 export const RescoreBody = z.strictObject({
-  threshold: Score.refine((n) => Math.round(n * 10) === n * 10, 'one decimal at most').optional()
+  threshold: optionalField(Score.refine((n) => Math.round(n * 10) === n * 10, 'one decimal at most'))
     .openapi({ description: 'becomes the flagging threshold (reviewers only) before the rescore' }),
-  filter: ConversationFilter.optional(),
+  filter: optionalField(ConversationFilter),
 }).openapi('Rescore');
 
 export const ExportBody = z.strictObject({
   format: z.enum(EXPORT_FORMATS),
-  shape: z.enum(EXPORT_SHAPES).optional().openapi({ description: 'jsonl/json: openai (default for jsonl), sharegpt or raw (default for json)' }),
-  filter: ConversationFilter.optional().openapi({ description: 'default {"status": "approved"}' }),
-  include_metadata: z.boolean().optional(),
+  shape: optionalField(z.enum(EXPORT_SHAPES)).openapi({ description: 'jsonl/json: openai (default for jsonl), sharegpt or raw (default for json)' }),
+  filter: optionalField(ConversationFilter).openapi({ description: 'default {"status": "approved"}' }),
+  include_metadata: optionalField(z.boolean()),
 }).openapi('Export');
 export type ExportBody = z.infer<typeof ExportBody>;
 
 export const GenerationLogBody = z.strictObject({
-  conversation_id: Uuid.optional(),
-  template_id: Uuid.optional(),
-  batch_job_id: Uuid.optional(),
+  conversation_id: optionalField(Uuid),
+  template_id: optionalField(Uuid),
+  batch_job_id: optionalField(Uuid),
   model_used: shortText(200),
-  request_payload: JsonObject.optional(),
-  response_payload: JsonObject.optional(),
-  temperature: z.number().min(0).max(9.999).optional(),
-  max_tokens: z.number().int().min(1).max(2_147_483_647).optional(),
-  input_tokens: z.number().int().min(0).max(2_147_483_647).optional(),
-  output_tokens: z.number().int().min(0).max(2_147_483_647).optional(),
-  cost_usd: z.number().min(0).max(999_999).optional(),
-  duration_ms: z.number().int().min(0).max(2_147_483_647).optional(),
-  status: z.enum(['success', 'failed', 'rate_limited', 'timeout']).optional(),
-  error_message: z.string().max(10_000).optional(),
-  error_code: shortText(200).optional(),
-  retry_attempt: z.number().int().min(0).max(100).optional(),
+  request_payload: optionalField(JsonObject),
+  response_payload: optionalField(JsonObject),
+  temperature: optionalField(z.number().min(0).max(9.999)),
+  max_tokens: optionalField(z.number().int().min(1).max(2_147_483_647)),
+  input_tokens: optionalField(z.number().int().min(0).max(2_147_483_647)),
+  output_tokens: optionalField(z.number().int().min(0).max(2_147_483_647)),
+  cost_usd: optionalField(z.number().min(0).max(999_999)),
+  duration_ms: optionalField(z.number().int().min(0).max(2_147_483_647)),
+  status: optionalField(z.enum(['success', 'failed', 'rate_limited', 'timeout'])),
+  error_message: optionalField(z.string().max(10_000)),
+  error_code: optionalField(shortText(200)),
+  retry_attempt: optionalField(z.number().int().min(0).max(100)),
 }).openapi('GenerationLog');
 
 export const StatsQuery = z.object({ from: timestampParam().optional(), to: timestampParam().optional() });

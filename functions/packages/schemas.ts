@@ -2,7 +2,7 @@
 // the same rules (constraints, column grants, triggers); these give early,
 // field-named errors.
 import { z } from '@hono/zod-openapi';
-import { HttpUrl, JsonObject, shortText } from '../_shared/http/fields.ts';
+import { HttpUrl, JsonObject, optionalField, shortText } from '../_shared/http/fields.ts';
 
 export const VERSION_STATUSES = ['draft', 'published', 'archived'] as const;
 export const TRAINING_STATUSES = ['not_started', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -23,18 +23,18 @@ const Snapshots = {
 
 export const CreatePackageBody = z.strictObject({
   name: shortText(200),
-  template_type: shortText(100).optional(),
-  config: JsonObject.optional().openapi({ description: 'the package config; new drafts start from it' }),
+  template_type: optionalField(shortText(100)),
+  config: optionalField(JsonObject).openapi({ description: 'the package config; new drafts start from it' }),
 }).openapi('CreatePackage');
 
 export const CreateVersionBody = z.strictObject({
-  name: shortText(200).optional().openapi({ description: 'default: "<package name> v<number>"' }),
-  config_snapshot: Snapshots.config_snapshot.optional(),
-  model_snapshot: Snapshots.model_snapshot.optional(),
-  dataset_snapshot: Snapshots.dataset_snapshot.optional(),
-  change_summary: z.string().max(10000).optional(),
-  estimated_cost: Cost.optional(),
-  budget_limit: Cost.optional(),
+  name: optionalField(shortText(200)).openapi({ description: 'default: "<package name> v<number>"' }),
+  config_snapshot: optionalField(Snapshots.config_snapshot),
+  model_snapshot: optionalField(Snapshots.model_snapshot),
+  dataset_snapshot: optionalField(Snapshots.dataset_snapshot),
+  change_summary: optionalField(z.string().max(10000)),
+  estimated_cost: optionalField(Cost),
+  budget_limit: optionalField(Cost),
 }).openapi('CreateVersion');
 
 export const UpdateVersionBody = z.strictObject({
@@ -48,15 +48,15 @@ export const UpdateVersionBody = z.strictObject({
 }).refine((b) => Object.keys(b).length > 0, 'give at least one field to change').openapi('UpdateVersion');
 
 export const ForkVersionBody = z.strictObject({
-  name: shortText(200).optional(),
-  change_summary: z.string().max(10000).optional(),
+  name: optionalField(shortText(200)),
+  change_summary: optionalField(z.string().max(10000)),
 }).openapi('ForkVersion');
 
 export const DeploymentBody = z.strictObject({
   is_deployed: z.boolean(),
-  deployment_target: z.enum(DEPLOYMENT_TARGETS).optional(),
-  deployment_url: HttpUrl.optional(),
-  deployment_id: shortText(200).optional(),
+  deployment_target: optionalField(z.enum(DEPLOYMENT_TARGETS)),
+  deployment_url: optionalField(HttpUrl),
+  deployment_id: optionalField(shortText(200)),
 }).refine((b) => !b.is_deployed || b.deployment_target !== undefined,
   { message: 'a deployed version needs its deployment_target', path: ['deployment_target'] })
   .openapi('SetDeployment');

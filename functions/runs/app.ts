@@ -2,15 +2,15 @@
 // SQL function as the caller, and shapes the answer.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { type AppEnv, callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
-import { Problem } from '../_shared/http/problem.ts';
+import { type AppEnv, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps } from '../_shared/http/app.ts';
+import { type FieldError, Problem } from '../_shared/http/problem.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { boolParam, cursorParam, intParam, limitParam, numberParam, page, timestampParam } from '../_shared/http/params.ts';
 import type { FilterNode, Order } from './filter/ast.ts';
 import { FilterSyntaxError, parseFilter, parseOrderBy } from './filter/parse.ts';
 import {
-  BlogPostBody, ConversationBody, CrashBody, CreateRunBody, DeletedObjectives, GradientMethodComparison, ObjectiveName,
-  ObjectiveStats, OBJECTIVE_VALUE_METRICS, QueryByObjectivesBody, Run, RUN_STATUSES, RunId, RunStats, UpdateStatusBody,
+  BlogPostBody, ConversationBody, CrashBody, CreateRunBody, DeletedObjectives, GradientMethodComparison, METRIC_COLUMNS,
+  ObjectiveName, ObjectiveStats, OBJECTIVE_VALUE_METRICS, QueryByObjectivesBody, Run, RUN_STATUSES, RunId, RunStats, UpdateStatusBody,
 } from './schemas.ts';
 
 const RunParams = z.object({ run_id: RunId.openapi({ param: { name: 'run_id', in: 'path' } }) });
@@ -166,7 +166,7 @@ export function createRunsApp(deps: FunctionDeps) {
     return c.json(await callRpc<Run>(c, db, 'runs_update_status', {
       p_run_id: c.req.valid('param').run_id, p_status: b.status, p_started_at: b.started_at,
       p_ended_at: b.ended_at, p_duration_seconds: b.duration_seconds, p_wandb_run_id: b.wandb_run_id,
-      p_wandb_url: b.wandb_url, p_final_metrics: b.final_metrics,
+      p_wandb_url: b.wandb_url, p_final_metrics: finalMetrics(b),
     }), 200);
   });
 
@@ -203,6 +203,25 @@ export function createRunsApp(deps: FunctionDeps) {
   }
 
   return app;
+}
+
+/**
+ * final_metrics with the metric columns named in the body stored under their
+ * summary keys. A column that disagrees with the same key in final_metrics is
+ * a 400: which of the two is meant cannot be guessed.
+ */
+function finalMetrics(b: z.infer<typeof UpdateStatusBody>): Record<string, unknown> | undefined {
+  const named = Object.entries(METRIC_COLUMNS).flatMap(([column, key]) => {
+    const value = b[column as keyof typeof METRIC_COLUMNS];
+    return value === undefined ? [] : [{ column, key, value }];
+  });
+  if (named.length === 0) return b.final_metrics;
+  const metrics: Record<string, unknown> = { ...b.final_metrics };
+  const errors: FieldError[] = named.filter(({ key, value }) => key in metrics && metrics[key] !== value)
+    .map(({ column, key, value }) => ({ path: column, message: `${value} disagrees with final_metrics['${key}'] = ${JSON.stringify(metrics[key])}` }));
+  if (errors.length > 0) throw new Problem(400, `invalid body: ${describeFieldErrors(errors)}`, { errors });
+  for (const { key, value } of named) metrics[key] = value;
+  return metrics;
 }
 
 /** A filter-language parse, its syntax errors as a 400 naming the parameter and column. */

@@ -1,7 +1,7 @@
 // Request and response schemas of the runs function. The database holds the
 // same rules (constraints, trigger); these give early, field-named errors.
 import { z } from '@hono/zod-openapi';
-import { HttpUrl, JsonObject, shortText } from '../_shared/http/fields.ts';
+import { HttpUrl, JsonObject, optionalField, shortText } from '../_shared/http/fields.ts';
 
 export const RUN_STATUSES = ['launched', 'running', 'completed', 'failed', 'crashed'] as const;
 const RESERVED_RUN_IDS = ['stats', 'objectives', 'query-by-objectives', 'openapi.json'];
@@ -24,29 +24,47 @@ export const S3Key = z.string().min(1)
 export const CreateRunBody = z.strictObject({
   run_id: RunId,
   config: JsonObject.openapi({ description: 'the whole training config; kept as is in config_json' }),
-  wandb_run_id: shortText(200).optional(),
-  chain_of_custody_id: shortText(200).optional(),
-  run_name: shortText(500).optional(),
-  config_file_path: shortText(2048).optional(),
-  host: shortText(200).optional(),
-  instance_id: shortText(200).optional(),
+  wandb_run_id: optionalField(shortText(200)),
+  chain_of_custody_id: optionalField(shortText(200)),
+  run_name: optionalField(shortText(500)),
+  config_file_path: optionalField(shortText(2048)),
+  host: optionalField(shortText(200)),
+  instance_id: optionalField(shortText(200)),
 }).openapi('CreateRun');
 
 export const UpdateStatusBody = z.strictObject({
   status: z.enum(RUN_STATUSES),
-  started_at: z.iso.datetime({ offset: true }).optional(),
-  ended_at: z.iso.datetime({ offset: true }).optional(),
-  duration_seconds: z.number().min(0).optional(),
-  wandb_run_id: shortText(200).optional(),
-  wandb_url: HttpUrl.optional(),
-  final_metrics: JsonObject.optional().openapi({ description: 'W&B summary; merged over the stored metrics' }),
+  started_at: optionalField(z.iso.datetime({ offset: true })),
+  ended_at: optionalField(z.iso.datetime({ offset: true })),
+  duration_seconds: optionalField(z.number().min(0)),
+  wandb_run_id: optionalField(shortText(200)),
+  wandb_url: optionalField(HttpUrl),
+  final_metrics: optionalField(JsonObject).openapi({ description: 'W&B summary; merged over the stored metrics' }),
+  // The extracted metric columns by name, as seed 003's update_run_status passes them (final_loss=summary.get('train/loss')).
+  final_loss: optionalField(z.number()).openapi({ description: "stored as final_metrics['train/loss']" }),
+  final_reward: optionalField(z.number()).openapi({ description: "stored as final_metrics['train/reward']" }),
+  total_training_steps: optionalField(z.number().int().min(0)).openapi({ description: "stored as final_metrics['_step']" }),
+  wandb_runtime_seconds: optionalField(z.number().min(0)).openapi({ description: "stored as final_metrics['_runtime']" }),
 }).openapi('UpdateRunStatus');
 
+/**
+ * The run columns read from final_metrics_json (generated columns, README
+ * "Extracted hyperparameters"), by the W&B summary key each is read from. A
+ * status update may name them; they are stored under that key, so the column
+ * and the summary can never disagree.
+ */
+export const METRIC_COLUMNS = {
+  final_loss: 'train/loss',
+  final_reward: 'train/reward',
+  total_training_steps: '_step',
+  wandb_runtime_seconds: '_runtime',
+} as const;
+
 export const CrashBody = z.strictObject({
-  error_log_s3_key: S3Key.optional(),
-  crash_report_s3_key: S3Key.optional(),
-  crash_analysis_s3_key: S3Key.optional(),
-  error_message: z.string().max(20000).optional(),
+  error_log_s3_key: optionalField(S3Key),
+  crash_report_s3_key: optionalField(S3Key),
+  crash_analysis_s3_key: optionalField(S3Key),
+  error_message: optionalField(z.string().max(20000)),
 }).openapi('AttachCrash');
 
 export const BlogPostBody = z.strictObject({ url: HttpUrl }).openapi('AttachBlogPost');
@@ -70,7 +88,7 @@ export const RunObjective = z.object({
 
 export const ObjectiveName = z.string().min(1).max(200).openapi({ example: 'COMT_activity' });
 
-const Bound = z.strictObject({ min: z.number().finite().optional(), max: z.number().finite().optional() })
+const Bound = z.strictObject({ min: optionalField(z.number().finite()), max: optionalField(z.number().finite()) })
   .refine((b) => b.min !== undefined || b.max !== undefined, 'give min, max or both')
   .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, 'min is greater than max');
 
@@ -79,13 +97,13 @@ export const QueryByObjectivesBody = z.strictObject({
     .refine((o) => Object.keys(o).length >= 1, 'name at least one objective')
     .refine((o) => Object.keys(o).length <= 50, 'at most 50 objectives')
     .openapi({ example: { COMT_activity: { min: 0.8 }, DRD5_activity: { min: 0.7, max: 0.95 } } }),
-  metric: z.enum(['raw_mean', 'normalized_mean']).optional(),
-  gradient_method: z.string().min(1).max(200).optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  filter: z.string().min(1).max(4000).optional().openapi({ description: 'more conditions in the filter language' }),
-  order_by: z.string().min(1).max(500).optional(),
-  limit: z.number().int().min(1).max(1000).optional(),
-  cursor: z.string().max(2000).optional(),
+  metric: optionalField(z.enum(['raw_mean', 'normalized_mean'])),
+  gradient_method: optionalField(z.string().min(1).max(200)),
+  status: optionalField(z.enum(RUN_STATUSES)),
+  filter: optionalField(z.string().min(1).max(4000)).openapi({ description: 'more conditions in the filter language' }),
+  order_by: optionalField(z.string().min(1).max(500)),
+  limit: optionalField(z.number().int().min(1).max(1000)),
+  cursor: optionalField(z.string().max(2000)),
 }).openapi('QueryByObjectives');
 
 export const ObjectiveStats = z.object({

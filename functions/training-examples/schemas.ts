@@ -1,6 +1,6 @@
 // Request and response schemas of the training-examples function.
 import { z } from '@hono/zod-openapi';
-import { JsonObject, shortText } from '../_shared/http/fields.ts';
+import { JsonObject, optionalField, shortText } from '../_shared/http/fields.ts';
 import { boolParam, cursorParam, intParam, limitParam, numberParam, timestampParam } from '../_shared/http/params.ts';
 
 export const MAX_BATCH = 1000;
@@ -10,22 +10,22 @@ const count = z.number().int().min(0).max(2_147_483_647);
 export const LogEvent = z.looseObject({
   id: shortText(200).openapi({ description: 'the event id: a replay of the same id is ignored' }),
   trace_id: shortText(200),
-  parent_id: shortText(200).optional(),
-  session_id: shortText(200).optional(),
-  cascade_id: shortText(200).optional(),
-  cell_name: shortText(200).optional(),
-  node_type: shortText(100).optional().openapi({ description: 'llm_call (default), tool_call, error, ...' }),
-  model: shortText(200).optional(),
-  role: shortText(100).optional(),
+  parent_id: optionalField(shortText(200)),
+  session_id: optionalField(shortText(200)),
+  cascade_id: optionalField(shortText(200)),
+  cell_name: optionalField(shortText(200)),
+  node_type: optionalField(shortText(100)).openapi({ description: 'llm_call (default), tool_call, error, ...' }),
+  model: optionalField(shortText(200)),
+  role: optionalField(shortText(100)),
   request: z.unknown().optional().openapi({ description: 'the request as sent: {"messages": [...]}, {"prompt": ...} or a string' }),
   response: z.unknown().optional().openapi({ description: 'the response: OpenAI choices, Anthropic content blocks, or a string' }),
-  prompt_tokens: count.optional(),
-  completion_tokens: count.optional(),
-  total_tokens: count.optional(),
-  cost_usd: z.number().min(0).max(999_999).optional(),
-  duration_ms: count.optional(),
-  created_at: z.iso.datetime({ offset: true }).optional(),
-  metadata: JsonObject.optional(),
+  prompt_tokens: optionalField(count),
+  completion_tokens: optionalField(count),
+  total_tokens: optionalField(count),
+  cost_usd: optionalField(z.number().min(0).max(999_999)),
+  duration_ms: optionalField(count),
+  created_at: optionalField(z.iso.datetime({ offset: true })),
+  metadata: optionalField(JsonObject),
 }).openapi('LogEvent');
 export type LogEvent = z.infer<typeof LogEvent>;
 
@@ -40,10 +40,10 @@ export type IngestResult = z.infer<typeof IngestResult>;
 
 export const AnnotationBody = z.strictObject({
   trainable: z.boolean(),
-  verified: z.boolean().optional(),
-  confidence: z.number().min(0).max(1).optional(),
-  notes: z.string().max(10_000).optional(),
-  tags: z.array(shortText(100)).max(50).optional(),
+  verified: optionalField(z.boolean()),
+  confidence: optionalField(z.number().min(0).max(1)),
+  notes: optionalField(z.string().max(10_000)),
+  tags: optionalField(z.array(shortText(100)).max(50)),
 }).openapi('Annotation');
 
 export const TraceId = shortText(200).openapi({ param: { name: 'trace_id', in: 'path' }, example: 'trace-7f3a' });

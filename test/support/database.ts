@@ -9,6 +9,8 @@ import { applyLocalShim, migrateUp } from '../../scripts/lib/migrator.ts';
 export interface TestDatabase {
   client: SqlClient;
   kind: 'pglite' | 'postgres';
+  /** The throwaway database's URL (real server only), for a server process of its own. */
+  url?: string;
   /** A second, independent connection pool (real server) of `max` connections for true concurrency; same client on PGlite. */
   connect(max?: number): SqlClient;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   return {
     client,
     kind: 'postgres',
+    url: url.toString(),
     connect(max = 4) {
       const c = postgresClient(url.toString(), { max });
       extra.push(c);

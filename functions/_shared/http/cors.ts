@@ -6,11 +6,15 @@ import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { corsHeaders } from '@supabase/supabase-js/cors';
 
-/** Every header supabase-js sends (the SDK's own list, kept in step with it: x-retry-count ...), and our request id. */
+/**
+ * Every header supabase-js sends (the SDK's own list, kept in step with it:
+ * x-retry-count ...), our request id, and the Idempotency-Key the clients
+ * (clients/) send with every POST and PATCH they may retry.
+ */
 export const CORS_ALLOW_HEADERS = [...new Set([
   'authorization', 'apikey', 'content-type', 'x-client-info',
   ...(corsHeaders['Access-Control-Allow-Headers'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''),
-  'x-request-id',
+  'x-request-id', 'idempotency-key',
 ])];
 /** What a page may read: the request id, a download's file name, an export's log id. */
 export const CORS_EXPOSE_HEADERS = ['x-request-id', 'content-disposition', 'x-export-id'];
