@@ -139,7 +139,7 @@ describe('conversations: rules in the database', () => {
       const started = await start();
       const db = sqlAdapter(database.client);
       let pages = 0;
-      const failing = { ...db, rpc: async <T>(fn: string, args: Record<string, unknown>, who: Parameters<typeof db.rpc>[2]) => {
+      const failing = { ...db, rpc: async <T>(fn: Parameters<typeof db.rpc>[0], args: Record<string, unknown>, who: Parameters<typeof db.rpc>[2]) => {
         if (fn === 'conversations_export_page' && ++pages === 2) throw new Error('connection reset');
         return db.rpc<T>(fn, args, who);
       } };

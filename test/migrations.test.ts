@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyLocalShim, appliedVersions, listMigrations, migrateDown, migrateUp, rollbackPath } from '../scripts/lib/migrator.ts';
 import { splitStatements } from '../scripts/lib/sql_split.ts';
-import { catalogSnapshot } from './support/catalog.ts';
+import { catalogSnapshot } from '../scripts/lib/catalog.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
 describe('migrations', () => {

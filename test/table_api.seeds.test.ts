@@ -11,7 +11,7 @@ import { createGateway } from '../scripts/lib/gateway.ts';
 import { applyLocalShim, migrateDown, migrateUp } from '../scripts/lib/migrator.ts';
 import { mintToken } from '../scripts/lib/tokens.ts';
 import { asRole } from './support/as_role.ts';
-import { catalogSnapshot } from './support/catalog.ts';
+import { catalogSnapshot } from '../scripts/lib/catalog.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { createHarness, type Harness, json, SUPABASE_URL } from './support/harness.ts';
 

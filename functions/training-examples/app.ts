@@ -4,6 +4,7 @@
 // the full-text indexer (which runs off the ingest path).
 import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import type { RpcArgs } from '../_shared/db/rpc.gen.ts';
 import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { page } from '../_shared/http/params.ts';
 import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
@@ -133,7 +134,7 @@ export function createTrainingExamplesApp(deps: FunctionDeps) {
       pageSize: EXPORT_PAGE_SIZE,
       fetchPage: (after, limit, signal) => pageCall(signal, (options) => db.rpc<ExportedExample[]>('training_export_page', {
         p_cursor: after ?? undefined, p_limit: limit, p_cascade_id: q.cascade_id,
-      }, caller, options)),
+      } satisfies RpcArgs<'training_export_page'>, caller, options)),
       cursorAfter: (e) => ({ t: e.created_at, i: e.trace_id }),
       header: writer.header,
       renderPage: (rows, first) => writer.page(rows.map(toRow), first),

@@ -1,9 +1,8 @@
 -- The ingest path of training examples, made cheaper where it measured
--- expensive (PostgreSQL 15, ~2 KB LLM-call events, per extracted example):
---   1. Full-text indexing moves off it. Of the ~119 µs an example cost at
---      ingest, ~76 µs was computing the stored search vector and ~32 µs
---      inserting it into the GIN index. Search is not needed the moment a
---      log arrives, so:
+-- expensive (the figures are in bench/README.md, "Training examples"):
+--   1. Full-text indexing moves off it: most of an example's cost at ingest
+--      was computing the stored search vector and inserting it into the GIN
+--      index. Search is not needed the moment a log arrives, so:
 --      - extraction writes the example with search_vector null (listable,
 --        annotatable and exportable at once);
 --      - an indexer computes vectors in batches, oldest first
@@ -18,7 +17,7 @@
 --      private.example_search_vector(user_input, assistant_output); a change
 --      to either text resets it to null (trigger below), and the indexer
 --      redoes it.
---   2. The parsers get fast paths (13.7 -> 3.8 µs per event for all three):
+--   2. The parsers get fast paths (about 3.6 times cheaper for all three):
 --      content_text is inlinable now (its array case, the only one needing a
 --      sub-select, is a function of its own; before, every call went through
 --      the SQL-function executor), and the system prompt is read from
@@ -28,7 +27,7 @@
 --      pool from the annotations alone: they carry their example's cascade_id
 --      and cell_name, kept in step by triggers, so counting the pool and
 --      finding the k-th key are index scans of a human-sized table instead of
---      a join to every example (834 ms for a 100,000-example pool before).
+--      a join to every example (which grew with the whole pool before).
 
 -- The text parts of an array content ([{"type": "text", "text": ...}] in
 -- OpenAI and Anthropic style), joined: the one case needing a sub-select, so

@@ -13,6 +13,7 @@ import type { LogLine } from '../../functions/_shared/http/app.ts';
 import { createGateway } from '../../scripts/lib/gateway.ts';
 import { jwtSecret, mintToken } from '../../scripts/lib/tokens.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import type { RpcName } from '../../functions/_shared/db/rpc.gen.ts';
 
 export type AdapterKind = 'sql' | 'supabase';
 export const ADAPTERS: AdapterKind[] = ['sql', 'supabase'];
@@ -93,7 +94,7 @@ function postgrestDouble(direct: Db) {
     }
     const args = await request.json() as Record<string, unknown>;
     try {
-      const result = await direct.rpc(String(params.fn), args, { claims, token });
+      const result = await direct.rpc(String(params.fn) as RpcName, args, { claims, token });
       return HttpResponse.json(result as never);
     } catch (err) {
       const e = err instanceof DbError ? err : new DbError('XX000', String(err));

@@ -1,6 +1,8 @@
 // The database port: handlers call SQL functions by name, never build SQL.
 // Two adapters implement it (sql_adapter.ts, supabase_adapter.ts) and must behave the same.
 
+import type { RpcName } from './rpc.gen.ts';
+
 export type Role = 'anon' | 'authenticated' | 'service_role';
 export const ROLES: readonly Role[] = ['anon', 'authenticated', 'service_role'];
 
@@ -37,7 +39,7 @@ export interface RpcOptions {
 
 export interface Db {
   /** Calls `public.<fn>` with named arguments as the caller; resolves to its JSON result. */
-  rpc<T = unknown>(fn: string, args: Record<string, unknown>, caller: Caller, options?: RpcOptions): Promise<T>;
+  rpc<T = unknown>(fn: RpcName, args: Record<string, unknown>, caller: Caller, options?: RpcOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ import type { ZodError } from 'zod';
 import { readEnv } from '../env.ts';
 import { type Caller, type Db, DbError, type IdempotencyKey } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
+import type { RpcCall } from '../db/rpc.gen.ts';
 import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
 import { bodyLimit, drainUnreadBody } from './body.ts';
 import { allowedOrigins, corsMiddleware } from './cors.ts';
@@ -176,7 +177,7 @@ function authMiddleware(name: string, auth: AuthOptions | Problem, log: (line: L
  * database errors become problems. The request's Idempotency-Key, if any,
  * applies to its first call (the one write a handler makes).
  */
-export async function callRpc<T>(c: Context<AppEnv>, db: Db, fn: string, args: Record<string, unknown>): Promise<T> {
+export async function callRpc<T>(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcCall): Promise<T> {
   const deadline = c.get('deadline');
   const idempotency = c.get('idempotency');
   if (idempotency) c.set('idempotency', undefined);

@@ -1,0 +1,616 @@
+-- conversations: the public SQL functions the HTTP functions and the table API call
+-- The declarative schema: the current definition of each object, once. Edit here,
+-- then `npm run db:diff -- <name>` writes the migration and its rollback.
+
+set check_function_bodies = off;
+
+-- The score of one conversation as the database computes it, with its parts.
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.calculate_quality_score (
+  p_conversation public.conversations
+)
+  returns jsonb
+  language sql
+  stable
+  set search_path to ''
+  AS $function$ select private.quality_breakdown(p_conversation.id, p_conversation.quality_metrics, p_conversation.template_id) $function$;
+
+revoke all on function "public"."calculate_quality_score"(public.conversations) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."calculate_quality_score"(public.conversations) to "authenticated", "postgres", "service_role";
+
+-- The conversation functions that wrote those tables as the caller, now
+-- through the functions above (bodies otherwise as in 20261125000000).
+-- Usage counts come from the trigger, whoever inserts; turns are bounded as
+-- the function bounds them.
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+--         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
+create or replace function public.conversations_create (
+  p_conversation jsonb,
+  p_turns        jsonb
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  r public.conversations := jsonb_populate_record(null::public.conversations, p_conversation);
+  c public.conversations;
+begin
+  if jsonb_typeof(p_turns) is distinct from 'array' or jsonb_array_length(p_turns) = 0 then
+    raise exception using errcode = '22023', message = 'turns: give at least one turn';
+  end if;
+  if jsonb_array_length(p_turns) > 500 then
+    raise exception using errcode = '22023', message = 'turns: at most 500 turns per conversation';
+  end if;
+  insert into public.conversations
+    (conversation_id, document_id, chunk_id, template_id, scenario_id, edge_case_id, parent_id, parent_type, title, persona,
+     emotion, topic, intent, tone, tier, category, status, quality_metrics, estimated_cost_usd, actual_cost_usd,
+     generation_duration_ms, generation_model, parameters, metadata)
+  values
+    (coalesce(r.conversation_id, 'conv_' || replace(gen_random_uuid()::text, '-', '')), r.document_id, r.chunk_id,
+     r.template_id, r.scenario_id, r.edge_case_id, r.parent_id, r.parent_type, r.title, r.persona, r.emotion, r.topic,
+     r.intent, r.tone, coalesce(r.tier, 'template'), r.category, coalesce(r.status, 'generated'),
+     coalesce(r.quality_metrics, '{}'::jsonb), r.estimated_cost_usd, r.actual_cost_usd, r.generation_duration_ms,
+     r.generation_model, coalesce(r.parameters, '{}'::jsonb), coalesce(r.metadata, '{}'::jsonb))
+  returning * into c;
+  insert into public.conversation_turns (conversation_id, turn_number, role, content, token_count)
+  select c.id, coalesce(t.turn_number, e.ord::int), t.role, t.content, t.token_count
+    from jsonb_array_elements(p_turns) with ordinality e(turn, ord),
+         jsonb_to_record(e.turn) as t(turn_number integer, role text, content text, token_count integer);
+  select * into c from public.conversations where id = c.id;
+  return private.conversation_json(c) || jsonb_build_object('turns', private.conversation_turns_json(c.id));
+end
+$function$;
+
+revoke all on function "public"."conversations_create"(jsonb, jsonb) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_create"(jsonb, jsonb) to "authenticated", "postgres", "service_role";
+
+-- An export's outcome is vouched for by whoever streamed the file: the
+-- service role (the conversations function finishes its exports as it).
+-- Rules: export_logs: policies export_logs_select (conversations/40_access.sql)
+--         export_log_items: policies export_log_items_select (conversations/40_access.sql)
+create or replace function public.conversations_export_finish (
+  p_export_id uuid,
+  p_bytes     bigint,
+  p_sha256    text   default null::text,
+  p_error     text   default null::text
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+declare
+  e public.export_logs;
+begin
+  if not private.acting_as_service() then
+    raise exception using errcode = '42501',
+      message = 'an export is completed by the service role: the function that streamed the file records its size and checksum';
+  end if;
+  update public.export_logs set status = case when p_error is null then 'completed' else 'failed' end,
+         file_size_bytes = p_bytes, checksum_sha256 = p_sha256, error_message = left(p_error, 2000), completed_at = now(),
+         conversation_ids = (select coalesce(array_agg(i.conversation_id order by i.position), '{}')
+                               from public.export_log_items i where i.export_id = p_export_id)
+   where id = p_export_id and status = 'running'
+  returning * into e;
+  if not found then
+    raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
+  end if;
+  delete from public.export_log_items where export_id = p_export_id;
+  return to_jsonb(e) - 'conversation_ids';
+end
+$function$;
+
+revoke all on function "public"."conversations_export_finish"(uuid, bigint, text, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_export_finish"(uuid, bigint, text, text) to "authenticated", "postgres", "service_role";
+
+-- As in 20261125000000, with the page taken from where the export stands
+-- and its ids recorded through private.export_log_record_page instead of
+-- written by the caller.
+-- Rules: export_logs: policies export_logs_select (conversations/40_access.sql)
+--         conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+--         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
+--         conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+create or replace function public.conversations_export_page (
+  p_export_id uuid,
+  p_cursor    jsonb   default null::jsonb,
+  p_limit     integer default 500
+)
+  returns json
+  language plpgsql
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  set jit to 'off'
+  AS $function$
+declare
+  e public.export_logs;
+  v_detail text;
+  v_conversation text;
+  v_turn text;
+  v_rows json;
+  v_ids uuid[];
+  v_position jsonb;
+  v_last jsonb;
+begin
+  perform private.check_page_limit(p_limit, 5000);
+  select * into e from public.export_logs where id = p_export_id and status = 'running';
+  if not found then
+    raise exception using errcode = 'PT404', message = format('running export %s not found', p_export_id);
+  end if;
+  -- The next page starts where the export stands; a caller that thinks otherwise took a page twice.
+  v_position := private.export_log_position(p_export_id);
+  if (p_cursor is null) <> (v_position is null)
+     or ((p_cursor ->> 't')::timestamptz, (p_cursor ->> 'i')::uuid) is distinct from ((v_position ->> 't')::timestamptz, (v_position ->> 'i')::uuid) then
+    raise exception using errcode = 'PT409',
+      message = format('export %s has moved on: its next page starts after %s, not after %s', p_export_id,
+                       coalesce(v_position::text, 'the beginning'), coalesce(p_cursor::text, 'the beginning'));
+  end if;
+  v_detail := case when e.shape = 'raw' then 'full'
+                   when e.format in ('csv', 'markdown') or e.include_metadata then 'summary'
+                   else 'messages' end;
+  v_conversation := case v_detail
+    when 'full' then 'private.conversation_json(p)::json'
+    when 'summary' then 'json_build_object(''id'', p.id, ''conversation_id'', p.conversation_id, ''title'', p.title,
+      ''persona'', p.persona, ''emotion'', p.emotion, ''topic'', p.topic, ''intent'', p.intent, ''tone'', p.tone, ''tier'', p.tier,
+      ''category'', p.category, ''status'', p.status, ''quality_score'', p.quality_score, ''is_flagged'', p.is_flagged,
+      ''flag_reason'', p.flag_reason, ''template_id'', p.template_id, ''created_at'', p.created_at, ''parameters'', p.parameters,
+      ''quality_metrics'', p.quality_metrics)'
+    else 'json_build_object(''id'', p.id, ''created_at'', p.created_at)' end;
+  v_turn := case v_detail
+    when 'full' then 'json_build_object(''turn_number'', t.turn_number, ''role'', t.role, ''content'', t.content,
+      ''token_count'', t.token_count, ''char_count'', t.char_count)'
+    when 'summary' then 'json_build_object(''turn_number'', t.turn_number, ''role'', t.role, ''content'', t.content, ''token_count'', t.token_count)'
+    else 'json_build_object(''role'', t.role, ''content'', t.content)' end;
+  execute format(
+    'with page as (select c.* from public.conversations c where %s %s order by c.created_at, c.id limit $4)
+     select coalesce(json_agg(json_build_object(''conversation'', %s, ''turns'', coalesce(tt.turns, ''[]''::json),
+                                                ''system_prompt'', tpl.system_prompt)
+                              order by p.created_at, p.id), ''[]''::json),
+            array_agg(p.id order by p.created_at, p.id),
+            (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at desc, p.id desc))[1]
+       from page p
+            left join lateral (select json_agg(%s order by t.turn_number) as turns
+                                 from public.conversation_turns t where t.conversation_id = p.id) tt on true
+            left join public.conversation_templates tpl on tpl.id = p.template_id',
+    private.conversation_filter_sql(e.filters),
+    case when v_position is null then '' else 'and (c.created_at, c.id) > ($2, $3)' end,
+    v_conversation, v_turn)
+  into v_rows, v_ids, v_last using e.filters, (v_position ->> 't')::timestamptz, (v_position ->> 'i')::uuid, p_limit;
+  perform private.export_log_record_page(p_export_id, v_ids, v_last);
+  return v_rows;
+end
+$function$;
+
+revoke all on function "public"."conversations_export_page"(uuid, jsonb, integer) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_export_page"(uuid, jsonb, integer) to "authenticated", "postgres", "service_role";
+
+-- Exports: the log row first (running), then pages in (created_at, id)
+-- order, then the outcome. The caller streams; the database keeps the record.
+-- Rules: touches no table directly
+create or replace function public.conversations_export_start (
+  p_format           text,
+  p_shape            text,
+  p_filter           jsonb,
+  p_include_metadata boolean,
+  p_file_name        text
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+begin
+  perform private.conversation_filter_sql(p_filter);
+  return to_jsonb(private.export_log_open(p_format, p_shape, p_filter, p_include_metadata, p_file_name));
+end
+$function$;
+
+revoke all on function "public"."conversations_export_start"(text, text, jsonb, boolean, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_export_start"(text, text, jsonb, boolean, text) to "authenticated", "postgres", "service_role";
+
+-- Rules: touches no table directly
+create or replace function public.conversations_finish_job (
+  p_job_id uuid,
+  p_error  text default null::text
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  AS $function$
+begin
+  return to_jsonb(private.batch_job_finish(p_job_id, p_error));
+end
+$function$;
+
+revoke all on function "public"."conversations_finish_job"(uuid, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_finish_job"(uuid, text) to "authenticated", "postgres", "service_role";
+
+-- Tokens and cost by day, model and template, over the logs the caller may read.
+-- Rules: generation_logs: policies generation_logs_select (conversations/40_access.sql)
+--         conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+create or replace function public.conversations_generation_stats (
+  p_from timestamp with time zone default null::timestamp with time zone,
+  p_to   timestamp with time zone default null::timestamp with time zone
+)
+  returns jsonb
+  language sql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+  select jsonb_build_object('from', p_from, 'to', p_to, 'items', coalesce(jsonb_agg(to_jsonb(s) order by s.day desc, s.model, s.template_name), '[]'::jsonb))
+    from (select date_trunc('day', g.created_at)::date as day, g.model_used as model, g.template_id, t.template_name,
+                 count(*) as calls, count(*) filter (where g.status <> 'success') as failed_calls,
+                 sum(g.input_tokens) as input_tokens, sum(g.output_tokens) as output_tokens,
+                 sum(g.input_tokens + g.output_tokens) as total_tokens, sum(g.cost_usd) as cost_usd,
+                 round(avg(g.duration_ms)) as avg_duration_ms
+            from public.generation_logs g left join public.conversation_templates t on t.id = g.template_id
+           where (p_from is null or g.created_at >= p_from) and (p_to is null or g.created_at < p_to)
+           group by 1, 2, 3, 4) s
+$function$;
+
+revoke all on function "public"."conversations_generation_stats"(timestamp with time zone, timestamp with time zone) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_generation_stats"(timestamp with time zone, timestamp with time zone) to "authenticated", "postgres", "service_role";
+
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_get (
+  p_key text
+)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path to ''
+  AS $function$
+declare
+  c public.conversations := private.conversation_visible(p_key);
+begin
+  return private.conversation_json(c) || jsonb_build_object('turns', private.conversation_turns_json(c.id));
+end
+$function$;
+
+revoke all on function "public"."conversations_get"(text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_get"(text) to "authenticated", "postgres", "service_role";
+
+-- Rules: batch_jobs: triggers batch_jobs_set_updated_at (conversations/30_rules.sql); policies batch_jobs_select (conversations/40_access.sql)
+create or replace function public.conversations_get_batch_job (
+  p_job_id uuid
+)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+declare
+  j public.batch_jobs;
+begin
+  select * into j from public.batch_jobs where id = p_job_id;
+  if not found then
+    raise exception using errcode = 'PT404', message = format('batch job %s not found', p_job_id);
+  end if;
+  return to_jsonb(j);
+end
+$function$;
+
+revoke all on function "public"."conversations_get_batch_job"(uuid) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_get_batch_job"(uuid) to "authenticated", "postgres", "service_role";
+
+-- Newest first, keyset paged on (created_at, id); list items without turns.
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_list (
+  p_filter jsonb   default null::jsonb,
+  p_limit  integer default 50,
+  p_cursor text    default null::text
+)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  set jit to 'off'
+  AS $function$
+declare
+  v_cursor jsonb;
+  v_items jsonb;
+  v_count integer;
+  v_last jsonb;
+begin
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
+  execute format(
+    'select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at desc, p.id desc), ''[]''::jsonb), count(*),
+            (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at, p.id))[1]
+       from (select c.* from public.conversations c
+              where %s %s
+              order by c.created_at desc, c.id desc limit $4) p',
+    private.conversation_filter_sql(p_filter),
+    case when v_cursor is null then '' else 'and (c.created_at, c.id) < ($2, $3)' end)
+  into v_items, v_count, v_last
+  using p_filter, (v_cursor ->> 't')::timestamptz, (v_cursor ->> 'i')::uuid, p_limit;
+  return jsonb_build_object('items', v_items,
+    'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
+end
+$function$;
+
+revoke all on function "public"."conversations_list"(jsonb, integer, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_list"(jsonb, integer, text) to "authenticated", "postgres", "service_role";
+
+-- Rules: export_logs: policies export_logs_select (conversations/40_access.sql)
+create or replace function public.conversations_list_exports (
+  p_limit  integer default 50,
+  p_cursor text    default null::text
+)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+declare
+  v_cursor jsonb;
+  v_items jsonb;
+  v_count integer;
+  v_last jsonb;
+begin
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
+  select coalesce(jsonb_agg(to_jsonb(p) - 'conversation_ids' order by p.created_at desc, p.id desc), '[]'::jsonb), count(*),
+         (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at, p.id))[1]
+    into v_items, v_count, v_last
+    from (select e.* from public.export_logs e
+           where e.user_id = auth.uid()
+             and (e.created_at, e.id) < (coalesce((v_cursor ->> 't')::timestamptz, 'infinity'),
+                                         coalesce((v_cursor ->> 'i')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+           order by e.created_at desc, e.id desc limit p_limit) p;
+  return jsonb_build_object('items', v_items,
+    'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
+end
+$function$;
+
+revoke all on function "public"."conversations_list_exports"(integer, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_list_exports"(integer, text) to "authenticated", "postgres", "service_role";
+
+-- The generator's audit trail: written by the service role only.
+-- Rules: generation_logs: policies generation_logs_select (conversations/40_access.sql)
+create or replace function public.conversations_log_generation (
+  p_log jsonb
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+declare
+  r public.generation_logs := jsonb_populate_record(null::public.generation_logs, p_log);
+  g public.generation_logs;
+begin
+  if auth.role() is distinct from 'service_role' then
+    raise exception using errcode = '42501', message = 'generation logs are written by the service role';
+  end if;
+  insert into public.generation_logs
+    (conversation_id, template_id, batch_job_id, request_payload, response_payload, model_used, temperature, max_tokens,
+     input_tokens, output_tokens, cost_usd, duration_ms, status, error_message, error_code, retry_attempt)
+  values
+    (r.conversation_id, r.template_id, r.batch_job_id, coalesce(r.request_payload, '{}'::jsonb), r.response_payload, r.model_used,
+     r.temperature, r.max_tokens, coalesce(r.input_tokens, 0), coalesce(r.output_tokens, 0), coalesce(r.cost_usd, 0),
+     r.duration_ms, coalesce(r.status, 'success'), r.error_message, r.error_code, coalesce(r.retry_attempt, 0))
+  returning * into g;
+  return to_jsonb(g);
+end
+$function$;
+
+revoke all on function "public"."conversations_log_generation"(jsonb) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_log_generation"(jsonb) to "authenticated", "postgres", "service_role";
+
+-- Rules: batch_jobs: triggers batch_jobs_set_updated_at (conversations/30_rules.sql); policies batch_jobs_select (conversations/40_access.sql)
+--         conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_rescore_chunk (
+  p_job_id uuid,
+  p_after  uuid    default null::uuid,
+  p_limit  integer default 1000
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  set jit to 'off'
+  AS $function$
+declare
+  j public.batch_jobs;
+  v_position private.job_positions;
+  v_counts jsonb;
+begin
+  perform private.check_page_limit(p_limit, 10000);
+  select * into j from public.batch_jobs where id = p_job_id and job_type = 'validation' and name = 'rescore';
+  if not found then
+    raise exception using errcode = 'PT404', message = format('rescore job %s not found', p_job_id);
+  end if;
+  if j.status <> 'running' then
+    raise exception using errcode = 'PT409', message = format('rescore job %s is %s', p_job_id, j.status);
+  end if;
+  -- The chunk starts where the job stands; a caller that thinks otherwise ran a chunk twice.
+  v_position := private.batch_job_position(p_job_id);
+  if p_after is distinct from v_position.after_id then
+    raise exception using errcode = 'PT409',
+      message = format('rescore job %s has moved on: its next chunk starts after %s, not after %s', p_job_id,
+                       coalesce(v_position.after_id::text, 'the beginning'), coalesce(p_after::text, 'the beginning'));
+  end if;
+  if v_position.exhausted then
+    return jsonb_build_object('processed', 0, 'next_after', null);
+  end if;
+  perform set_config('registry.rescore', 'on', true);
+  execute format(
+    'with chunk as (select c.id, c.is_flagged from public.conversations c where %s and ($2::uuid is null or c.id > $2)
+                     order by c.id limit $3),
+          done as (update public.conversations u set quality_metrics = u.quality_metrics from chunk
+                    where u.id = chunk.id returning u.id, u.is_flagged, chunk.is_flagged as was_flagged)
+     select jsonb_build_object(''processed'', count(*), ''flagged'', count(*) filter (where is_flagged and not was_flagged),
+              ''unflagged'', count(*) filter (where was_flagged and not is_flagged),
+              ''unchanged'', count(*) filter (where is_flagged = was_flagged), ''last'', max(id::text))
+       from done', private.conversation_filter_sql(j.parameters -> 'filter'))
+    into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit;
+  perform set_config('registry.rescore', '', true);
+  perform private.batch_job_progress(p_job_id, (v_counts ->> 'processed')::int,
+    jsonb_build_object('flagged', (v_counts ->> 'flagged')::int, 'unflagged', (v_counts ->> 'unflagged')::int,
+                       'unchanged', (v_counts ->> 'unchanged')::int),
+    (v_counts ->> 'last')::uuid, (v_counts ->> 'processed')::int < p_limit);
+  return jsonb_build_object('processed', (v_counts ->> 'processed')::int,
+    'next_after', case when (v_counts ->> 'processed')::int = p_limit then v_counts ->> 'last' end);
+end
+$function$;
+
+revoke all on function "public"."conversations_rescore_chunk"(uuid, uuid, integer) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_rescore_chunk"(uuid, uuid, integer) to "authenticated", "postgres", "service_role";
+
+-- Bulk rescore, in chunks the caller drives (each its own transaction, so the
+-- batch job's progress is visible while it runs). A threshold, when given,
+-- becomes the setting first (reviewers and the service role only).
+-- Rules: batch_jobs: triggers batch_jobs_set_updated_at (conversations/30_rules.sql); policies batch_jobs_select (conversations/40_access.sql)
+--         conversation_settings: triggers conversation_settings_set_updated_at (conversations/30_rules.sql); policies conversation_settings_select, conversation_settings_update_reviewers (conversations/40_access.sql)
+--         conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_rescore_start (
+  p_threshold numeric default null::numeric,
+  p_filter    jsonb   default null::jsonb
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  v_total integer;
+  j public.batch_jobs;
+begin
+  if p_threshold is not null then
+    if not private.can_review() then
+      raise exception using errcode = '42501', message = 'only reviewers change the quality threshold';
+    end if;
+    update public.conversation_settings set quality_threshold = p_threshold where id;
+  end if;
+  execute format('select count(*) from public.conversations c where %s', private.conversation_filter_sql(p_filter))
+    into v_total using p_filter;
+  j := private.batch_job_open('validation', 'rescore', v_total,
+         jsonb_build_object('threshold', (select quality_threshold from public.conversation_settings where id), 'filter', p_filter));
+  return to_jsonb(j);
+end
+$function$;
+
+revoke all on function "public"."conversations_rescore_start"(numeric, jsonb) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_rescore_start"(numeric, jsonb) to "authenticated", "postgres", "service_role";
+
+-- approve | reject | request_changes, by reviewers (and the service role).
+-- The row is locked, so of two reviewers acting at once the second sees the
+-- first one's result: a repeated or illegal move is 409.
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_review (
+  p_key    text,
+  p_action text,
+  p_note   text default null::text
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  c public.conversations := private.conversation_visible(p_key);
+  v_to text := case p_action when 'approve' then 'approved' when 'reject' then 'rejected' when 'request_changes' then 'needs_revision' end;
+begin
+  if v_to is null then
+    raise exception using errcode = '22023', message = 'action must be approve, reject or request_changes';
+  end if;
+  if not private.can_review() then
+    raise exception using errcode = '42501', message = 'only reviewers review conversations';
+  end if;
+  select * into c from public.conversations where id = c.id for no key update;
+  if c.status = v_to or not private.conversation_status_allowed(c.status, v_to) then
+    raise exception using errcode = 'PT409',
+      message = format('cannot %s conversation %s: it is %s', replace(p_action, '_', ' '), c.conversation_id, c.status),
+      detail = format('current status: %s', c.status);
+  end if;
+  update public.conversations set status = v_to, reviewer_notes = coalesce(p_note, reviewer_notes)
+   where id = c.id returning * into c;
+  return private.conversation_json(c) || jsonb_build_object('turns', private.conversation_turns_json(c.id));
+end
+$function$;
+
+revoke all on function "public"."conversations_review"(text, text, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_review"(text, text, text) to "authenticated", "postgres", "service_role";
+
+-- What waits for review, oldest first (first in, first reviewed): reviewers
+-- see every pending conversation, users their own. Served by the partial index.
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_review_queue (
+  p_limit  integer default 50,
+  p_cursor text    default null::text
+)
+  returns jsonb
+  language plpgsql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+declare
+  v_cursor jsonb;
+  v_items jsonb;
+  v_count integer;
+  v_last jsonb;
+begin
+  perform private.check_page_limit(p_limit);
+  v_cursor := private.time_cursor_decode(p_cursor);
+  select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at, p.id), '[]'::jsonb), count(*),
+         (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at desc, p.id desc))[1]
+    into v_items, v_count, v_last
+    from (select c.* from public.conversations c
+           where c.status = 'pending_review'
+             and (c.created_at, c.id) > (coalesce((v_cursor ->> 't')::timestamptz, '-infinity'),
+                                         coalesce((v_cursor ->> 'i')::uuid, '00000000-0000-0000-0000-000000000000'))
+           order by c.created_at, c.id limit p_limit) p;
+  return jsonb_build_object('items', v_items,
+    'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
+end
+$function$;
+
+revoke all on function "public"."conversations_review_queue"(integer, text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_review_queue"(integer, text) to "authenticated", "postgres", "service_role";
+
+-- Recompute one conversation's score now and answer the breakdown.
+-- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+create or replace function public.conversations_score (
+  p_key text
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  c public.conversations := private.conversation_visible(p_key);
+begin
+  perform set_config('registry.rescore', 'on', true);
+  update public.conversations set quality_metrics = quality_metrics where id = c.id returning * into c;
+  perform set_config('registry.rescore', '', true);
+  if c.id is null then
+    raise exception using errcode = '42501', message = 'only the owner or a reviewer rescores a conversation';
+  end if;
+  return jsonb_build_object('conversation_id', c.conversation_id, 'id', c.id, 'quality_score', c.quality_score,
+    'is_flagged', c.is_flagged, 'flag_reason', c.flag_reason, 'status', c.status)
+    || jsonb_build_object('breakdown', public.calculate_quality_score(c));
+end
+$function$;
+
+revoke all on function "public"."conversations_score"(text) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."conversations_score"(text) to "authenticated", "postgres", "service_role";

@@ -1,0 +1,6 @@
+-- foundation: generated columns, cross-table keys, indexes, triggers and views
+-- The declarative schema: the current definition of each object, once. Edit here,
+-- then `npm run db:diff -- <name>` writes the migration and its rollback.
+
+-- private.idempotency_keys
+create index idempotency_keys_expires_at_idx on private.idempotency_keys using btree (expires_at);
