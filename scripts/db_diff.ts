@@ -17,14 +17,21 @@ import { parseArgs } from 'node:util';
 import type { SqlClient } from '../functions/_shared/db/sql_client.ts';
 import { catalogSnapshot } from './lib/catalog.ts';
 import { columnGrantChanges } from './lib/column_grants.ts';
-import { applyLocalShim, ensureHistoryTable, migrateUp, SUPABASE_DIR } from './lib/migrator.ts';
+import { applyLocalShim, ensureHistoryTable, listMigrations, migrateUp, SUPABASE_DIR } from './lib/migrator.ts';
 import { createScratchDatabase, type ScratchDatabase } from './lib/scratch_db.ts';
-import { applySchemaFiles } from './lib/schema_files.ts';
+import { applySchemaFiles, schemaFiles } from './lib/schema_files.ts';
 
 const PGDELTA = join(import.meta.dirname, '..', 'node_modules', '.bin', 'pgdelta');
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { check: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  // --dir: another supabase/ folder (its migrations/, rollbacks/, schemas/ and config.toml), for tests
+  options: { check: { type: 'boolean', default: false }, dir: { type: 'string', default: SUPABASE_DIR } },
+});
 const name = positionals[0];
+const dir = values.dir;
+const migrations = listMigrations(join(dir, 'migrations'));
+const schema = schemaFiles(join(dir, 'config.toml'));
 if (!values.check && !/^[a-z][a-z0-9_]{0,60}$/.test(name ?? '')) {
   console.error('usage: npm run db:diff -- <name>   (lowercase letters, digits, underscores)\n       npm run db:diff -- --check');
   process.exit(2);
@@ -86,9 +93,9 @@ try {
 }
 
 async function run(): Promise<number> {
-  const migrated = await build('diff_migrated', async (c) => { await migrateUp(c); });
+  const migrated = await build('diff_migrated', async (c) => { await migrateUp(c, migrations); });
   scratch.push(migrated);
-  const declared = await build('diff_declared', (c) => applySchemaFiles(c));
+  const declared = await build('diff_declared', (c) => applySchemaFiles(c, schema));
   scratch.push(declared);
 
   const up = await change(migrated, declared);
@@ -104,7 +111,7 @@ async function run(): Promise<number> {
   const down = await change(declared, migrated);
 
   // Prove both directions on fresh copies before writing anything.
-  const proveUp = await build('diff_prove', async (c) => { await migrateUp(c); });
+  const proveUp = await build('diff_prove', async (c) => { await migrateUp(c, migrations); });
   scratch.push(proveUp);
   await proveUp.client.transaction((tx) => tx.exec(up));
   const upDiff = await sameCatalog(proveUp.client, declared.client);
@@ -123,10 +130,10 @@ async function run(): Promise<number> {
     '-- for data moves (backfills, renames): mark each with `-- hand edit:` and why.',
     '',
   ].join('\n');
-  const migrationPath = join(SUPABASE_DIR, 'migrations', `${version}_${name}.sql`);
-  const rollbackPath = join(SUPABASE_DIR, 'rollbacks', `${version}_${name}.sql`);
+  const migrationPath = join(dir, 'migrations', `${version}_${name}.sql`);
+  const rollbackPath = join(dir, 'rollbacks', `${version}_${name}.sql`);
   writeFileSync(migrationPath, `${header('The migration')}\n${up}\n`);
   writeFileSync(rollbackPath, `${header('Its exact inverse')}\n${down}\n`);
-  console.log(`wrote supabase/migrations/${version}_${name}.sql and its rollback (proved: both directions give the expected catalog)`);
+  console.log(`wrote ${migrationPath} and its rollback (proved: both directions give the expected catalog)`);
   return 0;
 }

@@ -1,11 +1,8 @@
 // npm run docs:matrix: writes the access matrix (test/support/access_matrix.ts)
-// into README.md between its markers; the matrix test fails when they differ.
+// into docs/access.md between its markers; the matrix test fails when they differ.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderMatrix } from '../test/support/access_matrix.ts';
+import { ACCESS_DOC, renderMatrix } from '../test/support/access_matrix.ts';
+import { writeBlock } from './lib/doc_blocks.ts';
 
-const path = new URL('../README.md', import.meta.url);
-const readme = readFileSync(path, 'utf8');
-const marked = /(<!-- access-matrix -->\n)[\s\S]*?(<!-- \/access-matrix -->)/;
-if (!marked.test(readme)) throw new Error('README.md has no <!-- access-matrix --> ... <!-- /access-matrix --> block');
-writeFileSync(path, readme.replace(marked, (_, start: string, end: string) => `${start}${renderMatrix()}\n${end}`));
-console.log('README.md: access matrix updated');
+writeFileSync(ACCESS_DOC, writeBlock(readFileSync(ACCESS_DOC, 'utf8'), 'access-matrix', renderMatrix(), 'docs/access.md'));
+console.log('docs/access.md: access matrix updated');

@@ -4,12 +4,9 @@
 // clients/typescript/src/generated/<function>.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientTypes, GENERATED_DIR, openApiDocuments } from './lib/client_types.ts';
-import { createGateway } from './lib/gateway.ts';
+import { clientTypes, GENERATED_DIR, servedOpenApiDocuments } from './lib/client_types.ts';
 
-const noDatabase = { rpc: () => Promise.reject(new Error('openapi.json needs no database')), close: async () => {} };
-const gateway = createGateway({ db: noDatabase, log: () => {} });
-const documents = await openApiDocuments(gateway.names, async (path) => gateway.fetch(new Request(`http://localhost${path}`)));
+const documents = await servedOpenApiDocuments();
 mkdirSync(GENERATED_DIR, { recursive: true });
 for (const [name, document] of documents) {
   const file = join(GENERATED_DIR, `${name}.ts`);

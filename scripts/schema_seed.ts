@@ -240,6 +240,19 @@ async function main() {
       .flatMap((o) => o.statements.filter((s) => /^create\s+table/i.test(s)))
       .flatMap((s) => [...s.matchAll(/\bprivate\.(\w+)\s*\(/g)].map((m) => `private.${m[1]}`)));
 
+    // The tables a function body names, directly or through the private functions it calls.
+    const bodies = new Map([...ours.values()].filter((o) => o.kind === 'function').map((o) => [o.key, o.statements[0] ?? '']));
+    const tablesTouched = (body: string, seen = new Set<string>()): string[] => {
+      const tables = [...body.matchAll(/\bpublic\.(\w+)/g)].map((m) => `public.${m[1]}`).filter((t) => rulesOf.has(t));
+      for (const m of body.matchAll(/\bprivate\.(\w+)\s*\(/g)) {
+        const callee = `private.${m[1]}`;
+        if (seen.has(callee) || !bodies.has(callee)) continue;
+        seen.add(callee);
+        tables.push(...tablesTouched(bodies.get(callee)!, seen));
+      }
+      return [...new Set(tables)];
+    };
+
     const out = new Map<string, string[]>(); // file -> blocks
     const add = (domain: Domain, layer: Layer, block: string) => {
       const file = layerFile(domain, layer);
@@ -304,7 +317,7 @@ async function main() {
       let header = prose ? `${prose}\n` : '';
       if (layer === 'api') {
         const body = statements[0]!;
-        const touched = [...new Set([...body.matchAll(/\bpublic\.(\w+)/g)].map((m) => `public.${m[1]}`))].filter((t) => rulesOf.has(t) && t !== o.key);
+        const touched = tablesTouched(body).filter((t) => t !== o.key);
         const rules = touched.map((t) => {
           const r = rulesOf.get(t)!;
           const where = `${domainOf(t)}/`;

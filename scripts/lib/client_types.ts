@@ -1,10 +1,11 @@
 // The TypeScript client's types (clients/typescript/src/generated/<function>.ts),
 // generated with openapi-typescript from each function's OpenAPI document.
-// `npm run generate:client` writes them; test/clients.typescript.test.ts
+// `npm run generate:client` writes them; test/clients/typescript.test.ts
 // generates them again from the documents the running server serves and
 // fails when the checked-in files differ.
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { createGateway } from './gateway.ts';
 
 export const GENERATED_DIR = fileURLToPath(new URL('../../clients/typescript/src/generated/', import.meta.url));
 
@@ -17,6 +18,13 @@ export async function openApiDocuments(names: string[], fetch: (url: string) => 
     documents.set(name, await res.json() as object);
   }
   return documents;
+}
+
+/** Every function's document as the gateway serves it, without a database (openapi.json needs none). */
+export async function servedOpenApiDocuments(): Promise<Map<string, object>> {
+  const noDatabase = { rpc: () => Promise.reject(new Error('openapi.json needs no database')), close: async () => {} };
+  const gateway = createGateway({ db: noDatabase, log: () => {} });
+  return openApiDocuments(gateway.names, async (path) => gateway.fetch(new Request(`http://localhost${path}`)));
 }
 
 /** The generated module for one function's document. */

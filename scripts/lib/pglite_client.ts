@@ -9,7 +9,7 @@
 //   statement fails with 53100 and the next one works), but not a WAL segment
 //   that cannot be created: it then spins forever inside its WebAssembly,
 //   Node's event loop blocked, either in the failing statement itself or in
-//   the next one (README "Failure behaviour", docs/pglite-wal-enospc.md). So
+//   the next one (docs/failure.md, docs/pglite-wal-enospc.md). So
 //   with a data folder, writes are refused (53100, a 503) while the folder's
 //   filesystem has less free space than the floor (DATA_MIN_FREE_MB, 128 MB),
 //   which is more than any one request writes: through this server the WAL

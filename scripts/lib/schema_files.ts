@@ -2,7 +2,7 @@
 // the order `[db.migrations] schema_paths` in supabase/config.toml lists them
 // (the order the Supabase CLI uses for `supabase db diff`).
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { SqlClient } from '../../functions/_shared/db/sql_client.ts';
 import { SUPABASE_DIR } from './migrator.ts';
 
@@ -17,7 +17,7 @@ export function schemaFiles(configPath = join(SUPABASE_DIR, 'config.toml')): str
     // The CLI accepts globs; this project lists files so the order is explicit.
     if (/[*?[]/.test(p)) throw new Error(`schema_paths: ${p}: list files, not globs`);
   }
-  return paths.map((p) => resolve(SUPABASE_DIR, p));
+  return paths.map((p) => resolve(dirname(configPath), p));
 }
 
 /** Applies every schema file in order, in one transaction. */

@@ -1,7 +1,7 @@
 // Who may do what through the table API, object by object: the contract the
-// README's "Who may do what" sections describe, checked by
-// test/table_api.matrix.test.ts (behaviour, as PostgREST runs each request)
-// and test/table_api.catalog.test.ts (grants, policies, functions).
+// "Who may do what" sections of docs/access.md describe, checked by
+// test/table_api/matrix.test.ts (behaviour, as PostgREST runs each request)
+// and test/table_api/catalog.test.ts (grants, policies, functions).
 //
 // Outcomes are one letter per actor, in ACTORS order:
 //   owner     the user who owns the fixture row (or its parent)
@@ -122,7 +122,7 @@ export const TABLES: Record<string, TableEntry> = {
     row: 'id = :package', set: `name = 'renamed'`,
     select: 'YNNNY',
     insert: { sql: `insert into public.training_configs (name, user_id) values ('new', :actor)`, expect: 'YYYNY' },
-    // :package has drafts only (a package with published versions is kept: test/table_api.rules.test.ts)
+    // :package has drafts only (a package with published versions is kept: test/table_api/rules.test.ts)
     update: 'YNNNY', delete: 'YNNNY',
   },
   training_package_versions: {
@@ -380,7 +380,10 @@ function who(outcome: string | undefined): string {
   return words;
 }
 
-/** The README's "Who may do what through the table API" tables, rendered from TABLES and FUNCTIONS. */
+/** The "Who may do what through the table API" tables of docs/access.md, rendered from TABLES and FUNCTIONS. */
+/** Where the rendered matrix lives (npm run docs:matrix writes it). */
+export const ACCESS_DOC = new URL('../../docs/access.md', import.meta.url);
+
 export function renderMatrix(): string {
   const lines = ['| table or view | read | insert | update | delete |', '| --- | --- | --- | --- | --- |'];
   for (const [name, t] of Object.entries(TABLES)) {

@@ -1,7 +1,7 @@
 """What the tests share: the server under test, tokens, unique names.
 
 The tests call a real registry: ``TRAINING_REGISTRY_URL`` (the vitest wrapper
-test/clients.python.test.ts starts one; by hand, ``npm start`` and
+test/clients/python.test.ts starts one; by hand, ``npm start`` and
 ``TRAINING_REGISTRY_URL=http://127.0.0.1:54321/functions/v1``). Tokens are
 minted here with the server's HS256 secret (the local development one unless
 ``SUPABASE_JWT_SECRET`` / ``JWT_SECRET`` is set), as ``npm run token`` does.

@@ -2,7 +2,7 @@
 // here and over embedded PGlite by the local server and tests
 // (scripts/lib/pglite_client.ts).
 //
-// Why pg and not postgres.js (README "Failure behaviour", bench/README.md
+// Why pg and not postgres.js (docs/failure.md, bench/README.md
 // "Driver"): postgres.js 3.4.x throws from a socket callback when a busy
 // connection drops (`nextWrite` on a null socket, porsager/postgres #1154,
 // #1208; fixes unreleased), and nothing can catch that but the process's

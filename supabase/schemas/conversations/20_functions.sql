@@ -643,7 +643,7 @@ grant execute on function "private"."conversations_count_usage"() to "postgres";
 -- Before a conversation is written: created unreviewed; reviewer notes and
 -- reopening by reviewers; an approved or rejected conversation's content
 -- frozen. Every client-writable column but status and reviewer_notes is
--- content (test/table_api.rules.test.ts checks this list against the grants),
+-- content (test/table_api/rules.test.ts checks this list against the grants),
 -- and so are its turns and its template.
 create or replace function private.conversations_guard_review()
   returns trigger

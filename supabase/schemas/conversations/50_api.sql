@@ -6,6 +6,11 @@ set check_function_bodies = off;
 
 -- The score of one conversation as the database computes it, with its parts.
 -- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+--         conversation_settings: triggers conversation_settings_set_updated_at (conversations/30_rules.sql); policies conversation_settings_select, conversation_settings_update_reviewers (conversations/40_access.sql)
+--         conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+--         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
+--         quality_rubric: policies quality_rubric_select (conversations/40_access.sql)
+--         user_profiles: policies user_profiles_insert_own, user_profiles_select, user_profiles_update_own (foundation/40_access.sql)
 create or replace function public.calculate_quality_score (
   p_conversation public.conversations
 )
@@ -114,6 +119,8 @@ grant execute on function "public"."conversations_export_finish"(uuid, bigint, t
 --         conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
 --         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
 --         conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+--         export_log_items: policies export_log_items_select (conversations/40_access.sql)
+--         user_profiles: policies user_profiles_insert_own, user_profiles_select, user_profiles_update_own (foundation/40_access.sql)
 create or replace function public.conversations_export_page (
   p_export_id uuid,
   p_cursor    jsonb   default null::jsonb,
@@ -190,7 +197,7 @@ grant execute on function "public"."conversations_export_page"(uuid, jsonb, inte
 
 -- Exports: the log row first (running), then pages in (created_at, id)
 -- order, then the outcome. The caller streams; the database keeps the record.
--- Rules: touches no table directly
+-- Rules: export_logs: policies export_logs_select (conversations/40_access.sql)
 create or replace function public.conversations_export_start (
   p_format           text,
   p_shape            text,
@@ -213,7 +220,7 @@ revoke all on function "public"."conversations_export_start"(text, text, jsonb, 
 
 grant execute on function "public"."conversations_export_start"(text, text, jsonb, boolean, text) to "authenticated", "postgres", "service_role";
 
--- Rules: touches no table directly
+-- Rules: batch_jobs: triggers batch_jobs_set_updated_at (conversations/30_rules.sql); policies batch_jobs_select (conversations/40_access.sql)
 create or replace function public.conversations_finish_job (
   p_job_id uuid,
   p_error  text default null::text
@@ -260,6 +267,7 @@ revoke all on function "public"."conversations_generation_stats"(timestamp with 
 grant execute on function "public"."conversations_generation_stats"(timestamp with time zone, timestamp with time zone) to "authenticated", "postgres", "service_role";
 
 -- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+--         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
 create or replace function public.conversations_get (
   p_key text
 )
@@ -480,6 +488,7 @@ grant execute on function "public"."conversations_rescore_chunk"(uuid, uuid, int
 -- Rules: batch_jobs: triggers batch_jobs_set_updated_at (conversations/30_rules.sql); policies batch_jobs_select (conversations/40_access.sql)
 --         conversation_settings: triggers conversation_settings_set_updated_at (conversations/30_rules.sql); policies conversation_settings_select, conversation_settings_update_reviewers (conversations/40_access.sql)
 --         conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+--         user_profiles: policies user_profiles_insert_own, user_profiles_select, user_profiles_update_own (foundation/40_access.sql)
 create or replace function public.conversations_rescore_start (
   p_threshold numeric default null::numeric,
   p_filter    jsonb   default null::jsonb
@@ -514,6 +523,8 @@ grant execute on function "public"."conversations_rescore_start"(numeric, jsonb)
 -- The row is locked, so of two reviewers acting at once the second sees the
 -- first one's result: a repeated or illegal move is 409.
 -- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_search_text (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
+--         user_profiles: policies user_profiles_insert_own, user_profiles_select, user_profiles_update_own (foundation/40_access.sql)
+--         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
 create or replace function public.conversations_review (
   p_key    text,
   p_action text,

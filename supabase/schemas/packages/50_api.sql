@@ -9,7 +9,7 @@ set check_function_bodies = off;
 -- publish is a direct update that also sends published_at and published_by,
 -- which the trigger replaces with its own (refusing a publisher other than
 -- the caller).
--- Rules: touches no table directly
+-- Rules: training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.get_next_version_number (
   p_package_id uuid
 )
@@ -189,7 +189,7 @@ revoke all on function "public"."packages_fork_version"(uuid, text, text) from p
 
 grant execute on function "public"."packages_fork_version"(uuid, text, text) to "authenticated", "postgres", "service_role";
 
--- Rules: touches no table directly
+-- Rules: training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_get (
   p_package_id uuid
 )
@@ -203,7 +203,7 @@ revoke all on function "public"."packages_get"(uuid) from public, "anon", "authe
 
 grant execute on function "public"."packages_get"(uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: touches no table directly
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_get_version (
   p_version_id uuid
 )
@@ -218,6 +218,7 @@ revoke all on function "public"."packages_get_version"(uuid) from public, "anon"
 grant execute on function "public"."packages_get_version"(uuid) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+--         training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_get_version_by_number (
   p_package_id     uuid,
   p_version_number integer
@@ -286,6 +287,7 @@ revoke all on function "public"."packages_list"(integer, text) from public, "ano
 grant execute on function "public"."packages_list"(integer, text) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+--         training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_list_versions (
   p_package_id uuid,
   p_status     text    default null::text,
@@ -345,7 +347,7 @@ revoke all on function "public"."packages_list_versions"(uuid, text, integer, te
 
 grant execute on function "public"."packages_list_versions"(uuid, text, integer, text) to "authenticated", "postgres", "service_role";
 
--- Rules: touches no table directly
+-- Rules: training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_next_version_number (
   p_package_id uuid
 )

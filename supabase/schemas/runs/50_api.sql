@@ -7,6 +7,7 @@ set check_function_bodies = off;
 -- Crash data in one transaction: the run becomes crashed (failed or crashed
 -- runs keep their status) and the keys are attached.
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_attach_crash (
   p_run_id                text,
   p_error_log_s3_key      text default null::text,
@@ -43,6 +44,7 @@ revoke all on function "public"."runs_attach_crash"(text, text, text, text, text
 grant execute on function "public"."runs_attach_crash"(text, text, text, text, text) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_create (
   p_run_id              text,
   p_config              jsonb,
@@ -120,6 +122,7 @@ revoke all on function "public"."runs_delete_objectives"(text) from public, "ano
 grant execute on function "public"."runs_delete_objectives"(text) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_get (
   p_run_id text
 )
@@ -146,6 +149,7 @@ grant execute on function "public"."runs_get"(text) to "authenticated", "postgre
 -- As in 20261123000000, with the checks first and the filter compiled by
 -- private.run_filter_compile ($10 is the array of predicates).
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_list (
   p_status             text                     default null::text,
   p_host               text                     default null::text,
@@ -378,6 +382,7 @@ revoke all on function "public"."runs_objective_stats"(text, text, text) from pu
 grant execute on function "public"."runs_objective_stats"(text, text, text) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_set_blog_post (
   p_run_id text,
   p_url    text
@@ -401,6 +406,7 @@ revoke all on function "public"."runs_set_blog_post"(text, text) from public, "a
 grant execute on function "public"."runs_set_blog_post"(text, text) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_set_conversation (
   p_run_id text,
   p_s3_key text
@@ -448,6 +454,7 @@ revoke all on function "public"."runs_stats"() from public, "anon", "authenticat
 grant execute on function "public"."runs_stats"() to "authenticated", "postgres", "service_role";
 
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_update_status (
   p_run_id           text,
   p_status           text,

@@ -7,6 +7,7 @@ set check_function_bodies = off;
 -- Writing an annotation replaces the one there (the latest wins); the
 -- history keeps every version.
 -- Rules: training_annotations: triggers training_annotations_audit, training_annotations_index_example, training_annotations_stamp (training_examples/30_rules.sql); policies training_annotations_delete, training_annotations_insert, training_annotations_select, training_annotations_update (training_examples/40_access.sql)
+--         training_examples: triggers training_examples_search_stale, training_examples_sync_annotation (training_examples/30_rules.sql); policies training_examples_select (training_examples/40_access.sql)
 create or replace function public.training_annotate (
   p_trace_id   text,
   p_trainable  boolean,
@@ -35,6 +36,7 @@ revoke all on function "public"."training_annotate"(text, boolean, boolean, nume
 grant execute on function "public"."training_annotate"(text, boolean, boolean, numeric, text, text[]) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_annotations: triggers training_annotations_audit, training_annotations_index_example, training_annotations_stamp (training_examples/30_rules.sql); policies training_annotations_delete, training_annotations_insert, training_annotations_select, training_annotations_update (training_examples/40_access.sql)
+--         training_examples: triggers training_examples_search_stale, training_examples_sync_annotation (training_examples/30_rules.sql); policies training_examples_select (training_examples/40_access.sql)
 create or replace function public.training_clear_annotation (
   p_trace_id text
 )
@@ -56,7 +58,7 @@ revoke all on function "public"."training_clear_annotation"(text) from public, "
 
 grant execute on function "public"."training_clear_annotation"(text) to "authenticated", "postgres", "service_role";
 
--- Rules: touches no table directly
+-- Rules: training_examples: triggers training_examples_search_stale, training_examples_sync_annotation (training_examples/30_rules.sql); policies training_examples_select (training_examples/40_access.sql)
 create or replace function public.training_example_get (
   p_trace_id text
 )

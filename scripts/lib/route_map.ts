@@ -1,0 +1,131 @@
+// Each function's route map, for functions/<name>/README.md: every route of
+// its OpenAPI document, the SQL function its handler calls (read from the
+// handler's source), that function's schema file, the triggers and policies
+// guarding the tables it touches (its `-- Rules:` line there), and the tests
+// that call the route. Two hops from a route to its rule: the map, then the file.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { operationId?: string; summary?: string }>>;
+}
+
+interface SqlFunction {
+  file: string; // relative to the repository
+  rules: { table: string; triggers?: string; policies?: string }[];
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+/** Every public SQL function in the schema files: where it is defined and its Rules lines. */
+function sqlFunctions(): Map<string, SqlFunction> {
+  const out = new Map<string, SqlFunction>();
+  for (const file of walk(join(ROOT, 'supabase', 'schemas'))) {
+    if (!file.endsWith('.sql')) continue;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      const m = /^create or replace function public\.(\w+)\s*\(/.exec(line);
+      if (!m) return;
+      const rules: SqlFunction['rules'] = [];
+      for (let j = i - 1; j >= 0 && lines[j]!.startsWith('--'); j--) {
+        const rule = /^-- (?:Rules:|\s+)\s*(\w+): (.*)$/.exec(lines[j]!);
+        if (!rule) continue;
+        const [, table, text] = rule;
+        rules.unshift({
+          table: table!,
+          triggers: /triggers [^(]+\(([^)]+)\)/.exec(text!)?.[1],
+          policies: /policies [^(]+\(([^)]+)\)/.exec(text!)?.[1],
+        });
+      }
+      out.set(m[1]!, { file: relative(ROOT, file), rules });
+    });
+  }
+  return out;
+}
+
+/** operationId -> SQL functions its handler calls (directly, or through a helper of the same folder). */
+function handlerCalls(functionDir: string, known: Set<string>): Map<string, string[]> {
+  const sources = readdirSync(functionDir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(functionDir, f), 'utf8'));
+  const all = sources.join('\n');
+  const rpcNames = (text: string) => [...new Set([...text.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!).filter((n) => known.has(n)))];
+  // helper functions at any depth, each up to the closing brace at its own indentation
+  const helpers = new Map<string, string>();
+  for (const m of all.matchAll(/^([ \t]*)(?:export\s+)?(?:async\s+)?function\s+(\w+)/gm)) {
+    const end = all.indexOf(`\n${m[1]}}`, m.index);
+    helpers.set(m[2]!, all.slice(m.index, end < 0 ? undefined : end));
+  }
+  const operationOf = new Map<string, string>();
+  for (const m of all.matchAll(/(\w+)\s*[:=]\s*createRoute\(\{\s*operationId:\s*'(\w+)'/g)) operationOf.set(m[1]!, m[2]!);
+  const out = new Map<string, string[]>();
+  const blocks = all.split(/app\.openapi\(/).slice(1);
+  for (const block of blocks) {
+    const key = /^(?:routes\.)?(\w+)/.exec(block)?.[1];
+    const operationId = key && operationOf.get(key);
+    if (!operationId) continue;
+    // up to the next declaration, comment or return at the factory's own indentation
+    const body = block.split(/\n(?=\S|  (?:\/\*\*|\/\/|(?:async\s+)?function\s|const\s|return\s))/)[0]!;
+    const direct = rpcNames(body);
+    const viaHelpers = [...body.matchAll(/\b(\w+)\(/g)]
+      .map((m) => helpers.get(m[1]!))
+      .filter((h): h is string => h !== undefined)
+      .flatMap(rpcNames);
+    out.set(operationId, [...new Set([...direct, ...viaHelpers])]);
+  }
+  // routes registered by hand (registerPath) and served with app.<method>(path, ...)
+  for (const m of all.matchAll(/registerPath\(\{\s*operationId:\s*'(\w+)',\s*method:\s*'(\w+)',\s*path:\s*'([^']+)'/g)) {
+    const start = all.indexOf(`app.${m[2]}('${m[3]}'`);
+    if (start < 0) continue;
+    const rest = all.slice(start);
+    const body = rest.split(/\n(?=\S|  (?:\/\*\*|\/\/|(?:async\s+)?function\s|const\s|return\s))/)[0]!;
+    const viaHelpers = [...body.matchAll(/\b(\w+)\(/g)].map((h) => helpers.get(h[1]!)).filter((h): h is string => h !== undefined).flatMap(rpcNames);
+    out.set(m[1]!, [...new Set([...rpcNames(body), ...viaHelpers])]);
+  }
+  return out;
+}
+
+/** Test files that call a route (its path, parameters as anything) or its SQL functions. */
+function testsFor(domain: string, path: string, fns: string[], tests: { file: string; text: string }[]): string[] {
+  const segment = path.replace(/\/$/, '').split('/').map((s) => (/^\{\w+\}$/.test(s) ? '[^/\\s\'"`]+' : s.replace(/[.*+?^$()|[\]\\-]/g, '\\$&'))).join('/');
+  // handlers' tests often call paths relative to the function (`/${id}/versions`): the base is optional
+  // when a literal segment remains to recognise the route by
+  const [, base, rest] = /^(\/[^/]+)(.*)$/.exec(segment)!;
+  // (with only parameters left, the relative form must be a template literal: `/${pkg.id}`)
+  const optionalBase = /\/[a-z-]/.test(rest!) ? `(?:${base})?${rest}`
+    : rest ? `(?:${segment}|\`${rest!.replaceAll('[^/\\s\'"`]+', '\\$\\{[^}]+\\}')})` : segment;
+  const re = new RegExp(`${optionalBase}(?=[?'"\`\\s]|$)`);
+  const calling = tests.filter((t) => re.test(t.text) || fns.some((f) => t.text.includes(`'${f}'`)));
+  // the domain's own tests first, then the cross-cutting ones; a handful is enough to find the proof
+  const own = calling.filter((t) => t.file.startsWith(`test/${domain}/`));
+  return [...own, ...calling.filter((t) => !own.includes(t))].slice(0, 4).map((t) => t.file);
+}
+
+export function renderRouteMap(name: string, document: OpenApiDocument): string {
+  const fns = sqlFunctions();
+  const calls = handlerCalls(join(ROOT, 'functions', name), new Set(fns.keys()));
+  const tests = [...walk(join(ROOT, 'test'))].filter((f) => f.endsWith('.test.ts'))
+    .map((f) => ({ file: relative(ROOT, f), text: readFileSync(f, 'utf8') }));
+  const link = (file: string, text = file.split('/').slice(-2).join('/')) => `[${text}](../../${file})`;
+  const rows = ['| Route | What | SQL function | Guarded by (schema file) | Tests |', '| --- | --- | --- | --- | --- |'];
+  for (const [path, methods] of Object.entries(document.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const route = `\`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}\``;
+      const called = calls.get(op.operationId ?? '') ?? [];
+      const sql = called.map((f) => link(fns.get(f)!.file, `\`${f}\``)).join(', ') || 'none (no database)';
+      const guards = [...new Map(called.flatMap((f) => fns.get(f)!.rules).map((r) => [r.table, r])).values()]
+        .map((r) => `\`${r.table}\`: ${[r.triggers && link(`supabase/schemas/${r.triggers}`, 'triggers'), r.policies && link(`supabase/schemas/${r.policies}`, 'policies')].filter(Boolean).join(', ') || 'none'}`)
+        .join('<br>') || '—';
+      const proving = testsFor(name === 'wandb-webhook' ? 'wandb' : name.replace('-', '_'), path, called, tests);
+      rows.push(`| ${route} | ${op.summary ?? ''} | ${sql} | ${guards} | ${proving.map((f) => link(f, f.replace(/^test\//, ''))).join(', ') || '—'} |`);
+    }
+  }
+  return rows.join('\n');
+}
