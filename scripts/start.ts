@@ -24,7 +24,18 @@ const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('
 const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
 const gateway = createGateway({ db, wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
 
-const listening = await listen(gateway.fetch, { port, hostname: host });
+const listening = await listen(gateway.fetch, { port, hostname: host }).catch(async (err: NodeJS.ErrnoException) => {
+  await stopIndexer();
+  await db.close();
+  if (err.code === 'EADDRINUSE') {
+    console.error(`port ${port} on ${host} is already in use (another npm start?): stop that, or pick another port: PORT=${port + 1} npm start`);
+  } else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+    console.error(`cannot listen on ${host}:${port} (${err.code}): pick another with PORT=<port> and HOST=<address> npm start`);
+  } else {
+    throw err;
+  }
+  process.exit(1);
+});
 const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
 const serviceToken = await mintToken({ role: 'service_role' });
 const ms = Math.round(performance.now() - started);
