@@ -547,9 +547,11 @@ begin
     v_dir := case v_order when 'quality_score.desc' then 'desc' else 'asc' end;
     v_cmp := case v_order when 'quality_score.desc' then '<' else '>' end;
     execute format(
-      'select coalesce(jsonb_agg(private.conversation_json(p) order by p.k %1$s, p.id %1$s), ''[]''::jsonb), count(*),
-              (array_agg(jsonb_build_object(''o'', $5, ''q'', p.k, ''i'', p.id) order by p.k %3$s, p.id %3$s))[1]
-         from (select c.*, %4$s as k from public.conversations c
+      'select coalesce(jsonb_agg(private.conversation_json(p) order by coalesce(p.quality_score, -1) %1$s, p.id %1$s), ''[]''::jsonb),
+              count(*),
+              (array_agg(jsonb_build_object(''o'', $5, ''q'', coalesce(p.quality_score, -1), ''i'', p.id)
+                         order by coalesce(p.quality_score, -1) %3$s, p.id %3$s))[1]
+         from (select c.* from public.conversations c
                 where %5$s %6$s
                 order by %4$s %1$s, c.id %1$s limit $4) p',
       v_dir, v_cmp, case v_dir when 'desc' then 'asc' else 'desc' end, v_key, private.conversation_filter_sql(p_filter),
