@@ -21,7 +21,7 @@ describe('conversations authoring rules (issue 18), through the table API', () =
     asRole<T>(database.client, role, sub, sql, params);
   const asAlice = <T = Row>(sql: string, params: unknown[] = []) => as<T>('authenticated', alice, sql, params);
   const asService = <T = Row>(sql: string, params: unknown[] = []) => as<T>('service_role', null, sql, params);
-  const newConversation = async (owner = alice, extra: Row = {}) =>
+  const newConversation = async (owner: string = alice, extra: Row = {}) =>
     (await as('authenticated', owner, `select public.conversations_create($1::text::jsonb, $2::text::jsonb) as c`,
       [JSON.stringify({ title: 'rules', quality_metrics: { relevance: 9, accuracy: 9 }, ...extra }), TURNS]))[0]!.c as Row;
 
