@@ -30,9 +30,9 @@ export async function benchConversationsQuality(client: SqlClient, options: { co
        from (select c.* from public.conversations c where ${where}
               order by coalesce(c.quality_score, -1) desc, c.id desc limit 50) p`, params);
 
-  const [plan] = await client.query<{ 'QUERY PLAN': string }>(`explain (format text)
+  const plan = await client.query<{ 'QUERY PLAN': string }>(`explain (format text)
     select * from public.conversations c where c.status = 'pending_review' order by coalesce(c.quality_score, -1) desc, c.id desc limit 50`);
-  console.log(`dashboard query plan: ${plan!['QUERY PLAN']}`);
+  console.log(`dashboard query plan:\n${plan.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}`);
 
   // A cursor about 5,000 rows in, and the same position for the direct SQL.
   let cursor: string | null = null;
