@@ -72,6 +72,18 @@ describe('conversations authoring rules (issue 18), through the table API', () =
       .toEqual([{ status: 'approved' }]);
   });
 
+  it('a reviewed conversation is deleted by the service role only, through the table API too; unreviewed ones by their owner', async () => {
+    for (const action of ['approve', 'reject']) {
+      const c = await newConversation();
+      await as('authenticated', reviewer2.id, 'select public.conversations_review($1, $2)', [c.id, action]);
+      await expect(asAlice('delete from public.conversations where id = $1', [c.id])).rejects.toMatchObject({ code: 'PT409' });
+      await expect(as('authenticated', reviewer2.id, 'delete from public.conversations where id = $1', [c.id])).resolves.toEqual([]);
+      expect(await asService('delete from public.conversations where id = $1 returning id', [c.id])).toEqual([{ id: c.id }]);
+    }
+    const unreviewed = await newConversation();
+    expect(await asAlice('delete from public.conversations where id = $1 returning id', [unreviewed.id])).toEqual([{ id: unreviewed.id }]);
+  });
+
   it('the reviewer flag is the service role\'s to set; users cannot grant it to themselves', async () => {
     await database.client.query('insert into auth.users (id, email) values ($1, $2), ($3, $4)', [alice, 'a@x.test', bob, 'b@x.test']);
     await asAlice(`insert into public.user_profiles (id, display_name) values ($1, 'Alice')`, [alice]);

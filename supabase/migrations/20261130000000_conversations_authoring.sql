@@ -122,6 +122,28 @@ begin
 end
 $$;
 
+-- Reviewed content is frozen (20261128000000), and deleting it is the
+-- largest change of all: an approved or rejected conversation is deleted by
+-- the service role only, through any door. Unreviewed ones stay their
+-- owner's to delete through the table API; the HTTP route deletes drafts.
+create or replace function private.conversations_keep_reviewed() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if not private.acting_as_service() then
+    raise exception using errcode = 'PT409',
+      message = format('conversation %s is %s: a reviewed conversation is not deleted (archive it)', old.conversation_id, old.status);
+  end if;
+  return old;
+end
+$$;
+
+create or replace trigger conversations_keep_reviewed
+  before delete on public.conversations
+  for each row when (old.status in ('approved', 'rejected'))
+  execute function private.conversations_keep_reviewed();
+
 create or replace function public.conversations_submit(p_key text) returns jsonb
 language plpgsql
 set search_path = ''
@@ -747,7 +769,7 @@ declare
 begin
   execute format('revoke all on function %s from public, anon', fns);
   execute format('grant execute on function %s to authenticated, service_role', fns);
-  execute 'revoke all on function private.conversations_no_self_review(), private.conversation_templates_record()
-    from public, anon, authenticated';
+  execute 'revoke all on function private.conversations_no_self_review(), private.conversation_templates_record(),
+    private.conversations_keep_reviewed() from public, anon, authenticated';
 end
 $$;

@@ -36,6 +36,8 @@ drop function if exists public.conversations_delete(text);
 drop function if exists public.conversations_submit(text);
 drop function if exists public.conversations_update(text, jsonb, jsonb);
 drop function if exists private.conversation_own_locked(text, text);
+drop trigger if exists conversations_keep_reviewed on public.conversations;
+drop function if exists private.conversations_keep_reviewed();
 
 -- As in 20261125000000.
 create or replace function private.conversation_status_allowed(p_from text, p_to text) returns boolean
