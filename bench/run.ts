@@ -1,6 +1,6 @@
 // npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
 //                  --conversations 100000 --events 1000000 --event-size realistic|small --db pglite,postgres
-//                  --suites runs,analytics,packages,conversations,training-examples,cors --server-runs 100000]
+//                  --suites runs,analytics,packages,conversations,conversations-quality,training-examples,cors --server-runs 100000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
 // to bench/results/latest.json. The package-version benchmarks (real
@@ -13,6 +13,7 @@ import { pgliteClient } from '../scripts/lib/pglite_client.ts';
 import { prepareDatabase } from '../scripts/lib/migrator.ts';
 import { benchAnalytics } from './analytics.ts';
 import { benchConversations } from './conversations.ts';
+import { benchConversationsQuality } from './conversations_quality.ts';
 import { benchCors } from './cors.ts';
 import { benchDriver } from './driver.ts';
 import { benchPackages } from './packages.ts';
@@ -76,6 +77,9 @@ for (const kind of values.db.split(',')) {
         : [],
       ...suites.has('conversations') && pgUrl
         ? await benchConversations(client, pgUrl, { conversations: Number(values.conversations), iterations })
+        : [],
+      ...suites.has('conversations-quality')
+        ? await benchConversationsQuality(client, { conversations: Number(values.conversations), iterations })
         : [],
       ...suites.has('training-examples') && pgUrl
         ? await benchTrainingExamples(client, pgUrl, {

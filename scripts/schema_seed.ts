@@ -54,6 +54,7 @@ const MIGRATION_DOMAINS: Record<string, Domain | undefined> = {
   conversations: 'conversations',
   training_examples: 'training_examples',
   training_ingest_path: 'training_examples',
+  conversations_authoring: 'conversations',
 };
 
 /** For objects first created by a migration that spans domains: by name. */

@@ -11,13 +11,15 @@ import { exportFileName } from '../_shared/export/paged_stream.ts';
 import { type ExportStart, exportResponse } from './export_stream.ts';
 import { responseDelivery } from '../_shared/export/paged_stream.ts';
 import {
-  BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, ExportBody, ExportLog,
-  GenerationLog, GenerationLogBody, GenerationStats, ListQuery, RescoreBody, ReviewBody, ScoreResult, StatsQuery,
+  BatchJob, ConversationKey, Conversation, ConversationWithTurns, CreateConversationBody, DeletedConversation, ExportBody, ExportLog,
+  GenerationLog, GenerationLogBody, GenerationStats, ListQuery, RescoreBody, ReviewBody, ScoreResult, StatsQuery, UpdateConversationBody,
 } from './schemas.ts';
+import { registerBatchJobRoutes, runChunks } from './batch_jobs.ts';
+import { registerLibraryRoutes } from './library.ts';
+import { registerReviewerRoutes } from './reviewers.ts';
 
 const KeyParams = z.object({ id: ConversationKey });
 const JobParams = z.object({ job_id: z.uuid({ message: 'must be a uuid' }).openapi({ param: { name: 'job_id', in: 'path' } }) });
-const RESCORE_CHUNK = 1000;
 
 const routes = {
   create: createRoute({
@@ -26,7 +28,8 @@ const routes = {
     responses: { 201: jsonResponse(ConversationWithTurns, 'created'), ...errorResponses },
   }),
   list: createRoute({
-    operationId: 'listConversations', method: 'get', path: '/', summary: 'Conversations you may see, newest first, filtered, keyset paged (without turns)',
+    operationId: 'listConversations', method: 'get', path: '/',
+    summary: 'Conversations you may see, newest first or by quality score, filtered, keyset paged (without turns)',
     request: { query: ListQuery },
     responses: { 200: jsonResponse(page(Conversation), 'a page'), ...errorResponses },
   }),
@@ -80,6 +83,27 @@ const routes = {
     request: { params: KeyParams, body: jsonBody(ReviewBody) },
     responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation after the review'), ...errorResponses },
   }),
+  update: createRoute({
+    operationId: 'updateConversation', method: 'patch', path: '/{id}',
+    summary: 'Edit a draft, generated or in-revision conversation of yours: fields, and turns replaced in one transaction (rescored)',
+    request: { params: KeyParams, body: jsonBody(UpdateConversationBody) },
+    responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation after the edit'), ...errorResponses },
+  }),
+  remove: createRoute({
+    operationId: 'deleteConversation', method: 'delete', path: '/{id}', summary: 'Delete a draft of yours (anything further along is archived)',
+    request: { params: KeyParams },
+    responses: { 200: jsonResponse(DeletedConversation, 'what was deleted'), ...errorResponses },
+  }),
+  submit: createRoute({
+    operationId: 'submitConversation', method: 'post', path: '/{id}/submit', summary: 'Submit a conversation of yours for review (pending_review)',
+    request: { params: KeyParams },
+    responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation, pending review'), ...errorResponses },
+  }),
+  archive: createRoute({
+    operationId: 'archiveConversation', method: 'post', path: '/{id}/archive', summary: 'Archive a conversation (its author or a reviewer)',
+    request: { params: KeyParams },
+    responses: { 200: jsonResponse(ConversationWithTurns, 'the conversation, archived'), ...errorResponses },
+  }),
   score: createRoute({
     operationId: 'scoreConversation', method: 'post', path: '/{id}/score', summary: 'Recompute the quality score now and answer its breakdown',
     request: { params: KeyParams },
@@ -99,9 +123,9 @@ export function createConversationsApp(deps: FunctionDeps) {
   });
 
   app.openapi(routes.list, async (c) => {
-    const { limit, cursor, ...filter } = c.req.valid('query');
+    const { limit, cursor, order, ...filter } = c.req.valid('query');
     return c.json(await callRpc<{ items: Conversation[]; next_cursor: string | null }>(c, db, 'conversations_list', {
-      p_filter: filter, p_limit: limit, p_cursor: cursor,
+      p_filter: filter, p_limit: limit, p_cursor: cursor, p_order: order,
     }), 200);
   });
 
@@ -125,7 +149,7 @@ export function createConversationsApp(deps: FunctionDeps) {
     const shape = b.shape ?? defaultShape(b.format);
     const fileName = exportFileName('conversations', shape, fileWriter(b.format, shape, false).extension);
     const started = await callRpc<ExportStart>(c, db, 'conversations_export_start', {
-      p_format: b.format, p_shape: shape, p_filter: b.filter ?? { status: 'approved' },
+      p_format: b.format, p_shape: shape, p_filter: b.filter ?? null, // the database defaults the status to approved unless the filter names one
       p_include_metadata: b.include_metadata ?? false, p_file_name: fileName,
     });
     return exportResponse(db, c.get('caller'), () => serviceCaller(deps.auth?.secret), started, undefined, responseDelivery(c.env)) as never;
@@ -135,21 +159,10 @@ export function createConversationsApp(deps: FunctionDeps) {
     ignoreIdempotencyKey(c); // several calls; rescoring twice gives the same scores
     const b = c.req.valid('json');
     const job = await callRpc<BatchJob>(c, db, 'conversations_rescore_start', { p_threshold: b.threshold, p_filter: b.filter });
-    try {
-      let after: string | null = null;
-      do {
-        const chunk: { next_after: string | null } = await callRpc(c, db, 'conversations_rescore_chunk', {
-          p_job_id: job.id, p_after: after ?? undefined, p_limit: RESCORE_CHUNK,
-        });
-        after = chunk.next_after;
-      } while (after);
-    } catch (err) {
-      await callRpc(c, db, 'conversations_finish_job', { p_job_id: job.id, p_error: err instanceof Error ? err.message : String(err) })
-        .catch(() => {});
-      throw err;
-    }
-    return c.json(await callRpc<BatchJob>(c, db, 'conversations_finish_job', { p_job_id: job.id }), 200);
+    return c.json(await runChunks(c, db, job, 'conversations_rescore_chunk'), 200);
   });
+
+  registerBatchJobRoutes(app, deps);
 
   app.openapi(routes.batchJob, async (c) =>
     c.json(await callRpc<BatchJob>(c, db, 'conversations_get_batch_job', { p_job_id: c.req.valid('param').job_id }), 200));
@@ -162,6 +175,10 @@ export function createConversationsApp(deps: FunctionDeps) {
     return c.json(await callRpc<GenerationStats>(c, db, 'conversations_generation_stats', { p_from: q.from, p_to: q.to }), 200);
   });
 
+  // Before GET /{id}: /templates, /reviewers ... are not conversation ids.
+  registerLibraryRoutes(app, deps);
+  registerReviewerRoutes(app, deps);
+
   app.openapi(routes.get, async (c) =>
     c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_get', { p_key: c.req.valid('param').id }), 200));
 
@@ -171,6 +188,22 @@ export function createConversationsApp(deps: FunctionDeps) {
       p_key: c.req.valid('param').id, p_action: b.action, p_note: b.note,
     }), 200);
   });
+
+  app.openapi(routes.update, async (c) => {
+    const { turns, ...changes } = c.req.valid('json');
+    return c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_update', {
+      p_key: c.req.valid('param').id, p_changes: changes, p_turns: turns,
+    }), 200);
+  });
+
+  app.openapi(routes.remove, async (c) =>
+    c.json(await callRpc<DeletedConversation>(c, db, 'conversations_delete', { p_key: c.req.valid('param').id }), 200));
+
+  app.openapi(routes.submit, async (c) =>
+    c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_submit', { p_key: c.req.valid('param').id }), 200));
+
+  app.openapi(routes.archive, async (c) =>
+    c.json(await callRpc<ConversationWithTurns>(c, db, 'conversations_archive', { p_key: c.req.valid('param').id }), 200));
 
   app.openapi(routes.score, async (c) =>
     c.json(await callRpc<ScoreResult>(c, db, 'conversations_score', { p_key: c.req.valid('param').id }), 200));

@@ -87,6 +87,8 @@ export const ListQuery = z.object({
   created_after: timestampParam().optional(),
   created_before: timestampParam().optional(),
   template_id: Uuid.optional(),
+  order: z.enum(['created_at.desc', 'quality_score.desc', 'quality_score.asc']).optional()
+    .openapi({ description: 'created_at.desc (default) or quality_score.desc / .asc (unscored last when descending); the cursor belongs to its order' }),
   limit: limitParam(),
   cursor: cursorParam(),
 });
@@ -105,7 +107,9 @@ export const RescoreBody = z.strictObject({
 export const ExportBody = z.strictObject({
   format: z.enum(EXPORT_FORMATS),
   shape: optionalField(z.enum(EXPORT_SHAPES)).openapi({ description: 'jsonl/json: openai (default for jsonl), sharegpt or raw (default for json)' }),
-  filter: optionalField(ConversationFilter).openapi({ description: 'default {"status": "approved"}' }),
+  filter: optionalField(ConversationFilter).openapi({
+    description: 'status defaults to approved unless the filter names one: {"persona": "x"} exports approved conversations of persona x',
+  }),
   include_metadata: optionalField(z.boolean()),
 }).openapi('Export');
 export type ExportBody = z.infer<typeof ExportBody>;
@@ -183,3 +187,72 @@ export const GenerationStats = z.object({
   })),
 }).openapi('GenerationStats');
 export type GenerationStats = z.infer<typeof GenerationStats>;
+
+// ---------------------------------------------------------------------------
+// Authoring (issue 18).
+
+export const LIST_ORDERS = ['created_at.desc', 'quality_score.desc', 'quality_score.asc'] as const;
+
+/** PATCH: null clears a text field; turns, when given, replace the stored ones (one transaction, rescored). */
+export const UpdateConversationBody = z.strictObject({
+  title: z.string().max(500).nullable().optional(),
+  persona: shortText(200).nullable().optional(),
+  emotion: shortText(200).nullable().optional(),
+  topic: shortText(200).nullable().optional(),
+  intent: shortText(200).nullable().optional(),
+  tone: shortText(200).nullable().optional(),
+  category: shortText(200).nullable().optional(),
+  quality_metrics: QualityMetrics.optional(),
+  parameters: JsonObject.optional(),
+  metadata: JsonObject.optional().openapi({ description: 'replaces the stored metadata object' }),
+  turns: z.array(Turn).min(1, 'a conversation keeps at least one turn').max(500).optional()
+    .openapi({ description: 'replace every turn (one transaction; the conversation is rescored)' }),
+}).refine((b) => Object.keys(b).length > 0, 'nothing to change: give fields or turns').openapi('UpdateConversation');
+
+export const DeletedConversation = z.object({ id: z.string(), conversation_id: z.string(), deleted: z.literal(true) })
+  .openapi('DeletedConversation');
+export type DeletedConversation = z.infer<typeof DeletedConversation>;
+
+// ---------------------------------------------------------------------------
+// Reviewers.
+
+export const ReviewerParams = z.object({
+  user_id: Uuid.openapi({ param: { name: 'user_id', in: 'path' }, description: 'the user (auth.users id)' }),
+});
+export const Reviewer = z.object({
+  user_id: z.string(), display_name: z.string().nullable(), is_reviewer: z.boolean(), created_at: z.string(),
+}).openapi('Reviewer');
+export type Reviewer = z.infer<typeof Reviewer>;
+
+// ---------------------------------------------------------------------------
+// Batch jobs.
+
+export const CreateBatchJobBody = z.discriminatedUnion('job_type', [
+  z.strictObject({
+    job_type: z.literal('validation').openapi({ description: 'rescore and check the structure of every conversation the filter selects' }),
+    filter: optionalField(ConversationFilter),
+  }),
+  z.strictObject({
+    job_type: z.literal('cleanup').openapi({ description: 'archive flagged conversations (not approved ones) older than older_than_days' }),
+    older_than_days: z.number().int().min(0).max(36_500),
+    filter: optionalField(ConversationFilter),
+  }),
+  z.strictObject({
+    job_type: z.literal('generation').openapi({ description: 'a record the external generator\'s worker reports progress to' }),
+    total_items: z.number().int().min(1).max(10_000_000),
+    name: optionalField(shortText(200)),
+    filter: optionalField(ConversationFilter),
+  }),
+]).openapi('CreateBatchJob');
+export type CreateBatchJobBody = z.infer<typeof CreateBatchJobBody>;
+
+export const BatchJobReportBody = z.strictObject({
+  processed_before: z.number().int().min(0).openapi({ description: 'processed_items as the worker last saw it (a replayed report is a 409)' }),
+  succeeded: z.number().int().min(0).max(10_000_000),
+  failed: optionalField(z.number().int().min(0).max(10_000_000)),
+  results: optionalField(z.record(z.string().max(100), z.number().finite())).openapi({ description: 'counts, summed into the job\'s results' }),
+}).openapi('BatchJobReport');
+
+export const FinishBatchJobBody = z.strictObject({
+  error: optionalField(z.string().min(1).max(2000)).openapi({ description: 'fail the job with this reason; without it the job completes (once its items ran out)' }),
+}).openapi('FinishBatchJob');

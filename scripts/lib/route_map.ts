@@ -52,44 +52,47 @@ function sqlFunctions(): Map<string, SqlFunction> {
   return out;
 }
 
-/** operationId -> SQL functions its handler calls (directly, or through a helper of the same folder). */
-function handlerCalls(functionDir: string, known: Set<string>): Map<string, string[]> {
+/**
+ * operationId (or a pattern of them, for routes a loop declares with a
+ * template-literal id) -> SQL functions its handler calls, directly or
+ * through a helper function of the same folder. Each file is read on its own:
+ * route keys (`routes.create`) repeat across files.
+ */
+function handlerCalls(functionDir: string, known: Set<string>): { id: RegExp; fns: string[] }[] {
   const sources = readdirSync(functionDir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(functionDir, f), 'utf8'));
-  const all = sources.join('\n');
   const rpcNames = (text: string) => [...new Set([...text.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!).filter((n) => known.has(n)))];
   // helper functions at any depth, each up to the closing brace at its own indentation
   const helpers = new Map<string, string>();
-  for (const m of all.matchAll(/^([ \t]*)(?:export\s+)?(?:async\s+)?function\s+(\w+)/gm)) {
-    const end = all.indexOf(`\n${m[1]}}`, m.index);
-    helpers.set(m[2]!, all.slice(m.index, end < 0 ? undefined : end));
+  for (const source of sources) {
+    for (const m of source.matchAll(/^([ \t]*)(?:export\s+)?(?:async\s+)?function\s+(\w+)/gm)) {
+      const end = source.indexOf(`\n${m[1]}}`, m.index);
+      helpers.set(m[2]!, source.slice(m.index, end < 0 ? undefined : end));
+    }
   }
-  const operationOf = new Map<string, string>();
-  for (const m of all.matchAll(/(\w+)\s*[:=]\s*createRoute\(\{\s*operationId:\s*'(\w+)'/g)) operationOf.set(m[1]!, m[2]!);
-  const out = new Map<string, string[]>();
-  const blocks = all.split(/app\.openapi\(/).slice(1);
-  for (const block of blocks) {
-    const key = /^(?:routes\.)?(\w+)/.exec(block)?.[1];
-    const operationId = key && operationOf.get(key);
-    if (!operationId) continue;
-    // up to the next declaration, comment or return at the factory's own indentation
-    const body = block.split(/\n(?=\S|  (?:\/\*\*|\/\/|(?:async\s+)?function\s|const\s|return\s))/)[0]!;
-    const direct = rpcNames(body);
-    const viaHelpers = [...body.matchAll(/\b(\w+)\(/g)]
-      .map((m) => helpers.get(m[1]!))
-      .filter((h): h is string => h !== undefined)
-      .flatMap(rpcNames);
-    out.set(operationId, [...new Set([...direct, ...viaHelpers])]);
+  const calledIn = (body: string) => [...new Set([
+    ...rpcNames(body),
+    ...[...body.matchAll(/\b(\w+)\(/g)].map((m) => helpers.get(m[1]!)).filter((h): h is string => h !== undefined).flatMap(rpcNames),
+  ])];
+  // up to the next declaration, comment or return at the factory's own indentation
+  const handlerBody = (rest: string) => rest.split(/\n(?=\S|  (?:\/\*\*|\/\/|(?:async\s+)?function\s|const\s|return\s))/)[0]!;
+  const idPattern = (id: string) => new RegExp(`^${id.split(/\$\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('\\w+')}$`);
+  const out: { id: RegExp; fns: string[] }[] = [];
+  for (const source of sources) {
+    const operationOf = new Map<string, string>();
+    for (const m of source.matchAll(/(\w+)\s*[:=]\s*createRoute\(\{\s*operationId:\s*['`]([^'`]+)['`]/g)) operationOf.set(m[1]!, m[2]!);
+    for (const block of source.split(/app\.openapi\(/).slice(1)) {
+      const key = /^(?:routes\.)?(\w+)/.exec(block)?.[1];
+      const operationId = key && operationOf.get(key);
+      if (operationId) out.push({ id: idPattern(operationId), fns: calledIn(handlerBody(block)) });
+    }
+    // routes registered by hand (registerPath) and served with app.<method>(path, ...)
+    for (const m of source.matchAll(/registerPath\(\{\s*operationId:\s*'(\w+)',\s*method:\s*'(\w+)',\s*path:\s*'([^']+)'/g)) {
+      const start = source.indexOf(`app.${m[2]}('${m[3]}'`);
+      if (start >= 0) out.push({ id: idPattern(m[1]!), fns: calledIn(handlerBody(source.slice(start))) });
+    }
   }
-  // routes registered by hand (registerPath) and served with app.<method>(path, ...)
-  for (const m of all.matchAll(/registerPath\(\{\s*operationId:\s*'(\w+)',\s*method:\s*'(\w+)',\s*path:\s*'([^']+)'/g)) {
-    const start = all.indexOf(`app.${m[2]}('${m[3]}'`);
-    if (start < 0) continue;
-    const rest = all.slice(start);
-    const body = rest.split(/\n(?=\S|  (?:\/\*\*|\/\/|(?:async\s+)?function\s|const\s|return\s))/)[0]!;
-    const viaHelpers = [...body.matchAll(/\b(\w+)\(/g)].map((h) => helpers.get(h[1]!)).filter((h): h is string => h !== undefined).flatMap(rpcNames);
-    out.set(m[1]!, [...new Set([...rpcNames(body), ...viaHelpers])]);
-  }
-  return out;
+  // exact ids before patterns
+  return out.sort((a, b) => Number(a.id.source.includes('\\w+')) - Number(b.id.source.includes('\\w+')));
 }
 
 /** Test files that call a route (its path, parameters as anything) or its SQL functions. */
@@ -118,7 +121,7 @@ export function renderRouteMap(name: string, document: OpenApiDocument): string 
   for (const [path, methods] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       const route = `\`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}\``;
-      const called = calls.get(op.operationId ?? '') ?? [];
+      const called = calls.find((h) => h.id.test(op.operationId ?? ''))?.fns ?? [];
       const sql = called.map((f) => link(fns.get(f)!.file, `\`${f}\``)).join(', ') || 'none (no database)';
       const guards = [...new Map(called.flatMap((f) => fns.get(f)!.rules).map((r) => [r.table, r])).values()]
         .map((r) => `\`${r.table}\`: ${[r.triggers && link(`supabase/schemas/${r.triggers}`, 'triggers'), r.policies && link(`supabase/schemas/${r.policies}`, 'policies')].filter(Boolean).join(', ') || 'none'}`)

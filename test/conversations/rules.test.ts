@@ -121,7 +121,7 @@ describe('conversations: rules in the database', () => {
     const caller = async () => ({ claims: { role: 'authenticated' as const, sub: alice }, token: await mintToken({ role: 'authenticated', sub: alice }) });
     const start = async (): Promise<ExportStart> => {
       for (let i = 0; i < 3; i++) await newConversation();
-      const [row] = await asAlice<{ e: ExportStart }>(`select public.conversations_export_start('jsonl', 'openai', '{}', false, 'f.jsonl') as e`);
+      const [row] = await asAlice<{ e: ExportStart }>(`select public.conversations_export_start('jsonl', 'openai', '{"status": "generated"}', false, 'f.jsonl') as e`);
       return row!.e;
     };
     const log = async (id: string) => (await asService('select status, error_message, conversation_count from public.export_logs where id = $1', [id]))[0]!;

@@ -17,7 +17,11 @@ const OPERATION_IDS: Record<string, string[]> = {
     'createVersion', 'listVersions', 'getVersionByNumber'],
   conversations: ['createConversation', 'listConversations', 'listReviewQueue', 'listExports', 'exportConversations',
     'rescoreConversations', 'getBatchJob', 'logGeneration', 'getGenerationStats', 'getConversation', 'reviewConversation',
-    'scoreConversation'],
+    'scoreConversation', 'updateConversation', 'deleteConversation', 'submitConversation', 'archiveConversation',
+    'createBatchJob', 'reportBatchJobProgress', 'finishBatchJob', 'listReviewers', 'grantReviewer', 'revokeReviewer',
+    'listTemplates', 'createTemplate', 'getTemplate', 'updateTemplate', 'deactivateTemplate',
+    'listScenarios', 'createScenario', 'getScenario', 'updateScenario', 'deactivateScenario',
+    'listEdgeCases', 'createEdgeCase', 'getEdgeCase', 'updateEdgeCase', 'deactivateEdgeCase'],
   'training-examples': ['ingestLogs', 'runSearchIndex', 'listExamples', 'getFewShotExamples', 'getExampleStats', 'exportExamples',
     'getExample', 'annotateExample', 'clearAnnotation'],
 };

@@ -53,7 +53,7 @@ const TEMPLATE_UPDATE = ['template_name', 'description', 'category', 'tier', 'te
 const SCENARIO_UPDATE = ['parent_template_id', 'name', 'description', 'context', 'persona', 'topic', 'emotional_arc',
   'parameter_values', 'status'] as const;
 const EDGE_CASE_UPDATE = ['parent_template_id', 'name', 'description', 'edge_case_type', 'trigger_condition',
-  'expected_behavior', 'risk_level', 'validation_criteria', 'test_status'] as const;
+  'expected_behavior', 'risk_level', 'validation_criteria', 'test_status', 'is_active'] as const;
 export const CONVERSATION_UPDATE = ['title', 'persona', 'emotion', 'topic', 'intent', 'tone', 'tier', 'category', 'status',
   'quality_metrics', 'reviewer_notes', 'estimated_cost_usd', 'actual_cost_usd', 'generation_duration_ms', 'generation_model',
   'parameters', 'metadata'] as const;
@@ -324,6 +324,32 @@ export const FUNCTIONS: Record<string, Op> = {
   conversations_log_generation: { sql: `select public.conversations_log_generation('{"model_used": "m"}')`, expect: 'NNNNY' },
   conversations_review: { sql: `select public.conversations_review(:conversation::text, 'request_changes')`, expect: 'NNYNY' },
   conversations_review_queue: { sql: 'select public.conversations_review_queue()', expect: 'YYYNY' },
+  conversations_update: { sql: `select public.conversations_update(:conversation::text, '{"title": "edited"}')`, expect: 'YNNNY' },
+  conversations_submit: { sql: 'select public.conversations_submit(:conversation::text)', expect: 'YNNNY' },
+  conversations_archive: { sql: 'select public.conversations_archive(:conversation::text)', expect: 'YNYNY' },
+  // a draft of the owner's (only drafts are deleted)
+  conversations_delete: {
+    prepare: `insert into public.conversations (id, title, status, created_by) values ('00000000-0000-4000-8000-0000000000d1', 'draft', 'draft', :owner);
+              insert into public.conversation_turns (conversation_id, turn_number, role, content) values ('00000000-0000-4000-8000-0000000000d1', 1, 'user', 'q')`,
+    sql: `select public.conversations_delete('00000000-0000-4000-8000-0000000000d1')`, expect: 'YNNNY',
+  },
+  conversations_set_reviewer: { sql: 'select public.conversations_set_reviewer(:other, true)', expect: 'NNNNY' },
+  conversations_list_reviewers: { sql: `select public.conversations_list_reviewers() -> 'items' @> jsonb_build_array(jsonb_build_object('user_id', :reviewer))`, expect: 'NNYNY' },
+  conversation_library_list: { sql: `select public.conversation_library_list('conversation_templates') -> 'items' @> jsonb_build_array(jsonb_build_object('id', :template))`, expect: 'YNYNY' },
+  conversation_library_get: { sql: `select public.conversation_library_get('scenarios', :scenario)`, expect: 'YNYNY' },
+  conversation_library_save: { sql: `select public.conversation_library_save('edge_cases', :edge_case, '{"description": "edited"}')`, expect: 'YNNNY' },
+  conversation_library_deactivate: { sql: `select public.conversation_library_deactivate('conversation_templates', :template)`, expect: 'YNNNY' },
+  conversations_batch_job_start: { sql: `select public.conversations_batch_job_start('validation')`, expect: 'NNNNY' },
+  // a cleanup job of the owner's (started by the service role in practice; its chunks run as whoever started it)
+  conversations_batch_job_chunk: {
+    prepare: `insert into public.batch_jobs (id, job_type, name, status, parameters, created_by)
+              values ('00000000-0000-4000-8000-0000000000e1', 'cleanup', 'archive_flagged', 'running', '{"cutoff": "2000-01-01T00:00:00Z"}', :owner)`,
+    sql: `select public.conversations_batch_job_chunk('00000000-0000-4000-8000-0000000000e1')`, expect: 'YNNNY',
+  },
+  conversations_batch_job_report: {
+    prepare: `insert into public.batch_jobs (id, job_type, name, status, total_items) values ('00000000-0000-4000-8000-0000000000f2', 'generation', 'g', 'running', 5)`,
+    sql: `select public.conversations_batch_job_report('00000000-0000-4000-8000-0000000000f2', 0, 1)`, expect: 'NNNNY',
+  },
   conversations_score: { sql: 'select public.conversations_score(:conversation::text)', expect: 'YNYNY' },
   get_next_version_number: { sql: 'select public.get_next_version_number(:package)', expect: 'YNNNY' },
   packages_create: { sql: `select public.packages_create('m')`, expect: 'YYYNY' },

@@ -157,7 +157,8 @@ describe('public functions with any input', () => {
          from pg_proc p where p.pronamespace = 'public'::regnamespace order by 1`);
     const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
     const hostile: Record<string, fc.Arbitrary<string | null>> = {
-      text: fc.constantFrom(null, '', 'inputs-run', 'x'.repeat(100_000), '%_\\', '00000000-0000-4000-8000-000000000000', 'approve', 'jsonl', 'raw'),
+      text: fc.constantFrom(null, '', 'inputs-run', 'x'.repeat(100_000), '%_\\', '00000000-0000-4000-8000-000000000000', 'approve', 'jsonl', 'raw',
+        'conversation_templates', 'scenarios', 'edge_cases', 'quality_score.desc', 'validation', 'cleanup', 'generation'),
       jsonb: fc.constantFrom(null, 'null', '[]', '{}', '"s"', '1e308', '-0', deep(500), `{"a": ${deep(200)}}`,
         JSON.stringify(Array.from({ length: 5000 }, (_, i) => i)), JSON.stringify(Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]))),
         '{"status": 3, "q": ["x"], "min_quality": "high", "created_after": "yesterday"}', '{"op": "or", "args": []}',

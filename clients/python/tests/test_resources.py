@@ -188,6 +188,55 @@ class EveryRoute(unittest.TestCase):
         stats = self.service.conversations.generation_stats(from_="2020-01-01T00:00:00Z")
         self.assertIn("claude-sonnet-4", [i["model"] for i in stats["items"]])
 
+        # Authoring: edit (turns replaced), submit; a draft deleted; archive.
+        mine = conversations.create(turns, persona=persona, quality_metrics={"relevance": 9})
+        edited = conversations.update(mine["id"], title="edited", turns=turns + [{"role": "user", "content": "And at 62?"}])
+        self.assertEqual((edited["title"], edited["turn_count"]), ("edited", 3))
+        self.assertEqual(conversations.submit(mine["id"])["status"], "pending_review")
+        with self.assertRaises(Conflict):
+            conversations.update(mine["id"], title="too late")
+        self.assertEqual(conversations.archive(mine["id"])["status"], "archived")
+        draft = conversations.create(turns, status="draft")
+        self.assertTrue(conversations.delete(draft["id"])["deleted"])
+        with self.assertRaises(NotFound):
+            conversations.get(draft["id"])
+        ordered = [c["quality_score"] for c in conversations.list(persona=persona, order="quality_score.desc")]
+        self.assertEqual(ordered, sorted(ordered, key=lambda q: -1 if q is None else q, reverse=True))
+
+        # Reviewers: the service role grants and revokes (an unknown user is not found).
+        self.assertIsInstance(list(self.service.conversations.reviewers()), list)
+        with self.assertRaises(NotFound):
+            self.service.conversations.grant_reviewer(str(uuid.uuid4()))
+        with self.assertRaises(NotFound):
+            self.service.conversations.revoke_reviewer(str(uuid.uuid4()))
+
+        # Templates, scenarios, edge cases.
+        template = conversations.templates.create(template_name=unique("tpl"), tier="template", applicable_personas=[persona])
+        self.assertEqual([t["id"] for t in conversations.templates.list(persona=persona)], [template["id"]])
+        self.assertEqual(conversations.templates.update(template["id"], description="d")["description"], "d")
+        self.assertEqual(conversations.templates.get(template["id"])["usage_count"], 0)
+        self.assertFalse(conversations.templates.deactivate(template["id"])["is_active"])
+        scenario = conversations.scenarios.create(name="s", parent_template_id=template["id"], persona=persona)
+        self.assertEqual([s["id"] for s in conversations.scenarios.list(parent_template_id=template["id"])], [scenario["id"]])
+        self.assertEqual(conversations.scenarios.update(scenario["id"], topic="t")["topic"], "t")
+        self.assertEqual(conversations.scenarios.get(scenario["id"])["name"], "s")
+        self.assertEqual(conversations.scenarios.deactivate(scenario["id"])["status"], "archived")
+        edge = conversations.edge_cases.create(name="e", trigger_condition="vague", expected_behavior="ask", parent_template_id=template["id"])
+        self.assertEqual([e["id"] for e in conversations.edge_cases.list(parent_template_id=template["id"], active=True)], [edge["id"]])
+        self.assertEqual(conversations.edge_cases.update(edge["id"], test_status="passed")["test_status"], "passed")
+        self.assertEqual(conversations.edge_cases.get(edge["id"])["name"], "e")
+        self.assertFalse(conversations.edge_cases.deactivate(edge["id"])["is_active"])
+
+        # Batch jobs (service role): validation runs to the end; generation is reported to, then finished.
+        validation = self.service.conversations.start_batch_job("validation", filter={"persona": persona})
+        self.assertEqual(validation["status"], "completed")
+        generation = self.service.conversations.start_batch_job("generation", total_items=2)
+        reported = self.service.conversations.report_batch_job(generation["id"], 0, 2)
+        self.assertEqual(reported["processed_items"], 2)
+        with self.assertRaises(Conflict):
+            self.service.conversations.report_batch_job(generation["id"], 0, 2)
+        self.assertEqual(self.service.conversations.finish_batch_job(generation["id"])["status"], "completed")
+
     # -- training examples ------------------------------------------------------
 
     def test_training_examples(self):

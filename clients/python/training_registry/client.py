@@ -245,8 +245,81 @@ class Packages(_Resource):
         return self._http.call("PATCH", f"/packages/versions/{quote(version_id)}/training", json_body=changes)
 
 
+class _Library(_Resource):
+    """Templates, scenarios or edge cases under ``/conversations``: yours to write, the shared ones to read."""
+
+    def __init__(self, http: Http, path: str) -> None:
+        super().__init__(http)
+        self._path = path
+
+    def list(self, *, page_size: Optional[int] = None, **filters: Any) -> Pager:
+        """Filters: ``active``, ``created_by``; templates ``tier``, ``category``, ``persona``, ``emotion``, ``topic``
+        (applicability); scenarios ``status``, ``persona``, ``topic``, ``parent_template_id``; edge cases
+        ``risk_level``, ``edge_case_type``, ``test_status``, ``parent_template_id``."""
+        params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in drop_none(**filters).items()}
+        return self._pager(self._path, params, page_size)
+
+    def get(self, item_id: str) -> Dict[str, Any]:
+        return self._http.call("GET", f"{self._path}/{quote(item_id)}")
+
+    def create(self, **fields: Any) -> Dict[str, Any]:
+        return self._http.call("POST", self._path, json_body=drop_none(**fields))
+
+    def update(self, item_id: str, **changes: Any) -> Dict[str, Any]:
+        """Sends exactly ``changes`` (None clears a field)."""
+        return self._http.call("PATCH", f"{self._path}/{quote(item_id)}", json_body=changes)
+
+    def deactivate(self, item_id: str) -> Dict[str, Any]:
+        return self._http.call("POST", f"{self._path}/{quote(item_id)}/deactivate")
+
+
 class Conversations(_Resource):
-    """``/conversations``: fine-tuning conversations, scores, review, exports, generation logs."""
+    """``/conversations``: fine-tuning conversations, scores, review, exports, generation logs, authoring,
+    reviewers, templates / scenarios / edge cases (``.templates``, ``.scenarios``, ``.edge_cases``), batch jobs."""
+
+    def __init__(self, http: Http) -> None:
+        super().__init__(http)
+        self.templates = _Library(http, "/conversations/templates")
+        self.scenarios = _Library(http, "/conversations/scenarios")
+        self.edge_cases = _Library(http, "/conversations/edge-cases")
+
+    def update(self, key: str, **changes: Any) -> Dict[str, Any]:
+        """Edits a draft, generated or in-revision conversation: sends exactly ``changes`` (``turns`` replace the stored ones)."""
+        return self._http.call("PATCH", f"/conversations/{quote(key)}", json_body=changes)
+
+    def delete(self, key: str) -> Dict[str, Any]:
+        """Deletes a draft."""
+        return self._http.call("DELETE", f"/conversations/{quote(key)}")
+
+    def submit(self, key: str) -> Dict[str, Any]:
+        return self._http.call("POST", f"/conversations/{quote(key)}/submit")
+
+    def archive(self, key: str) -> Dict[str, Any]:
+        return self._http.call("POST", f"/conversations/{quote(key)}/archive")
+
+    def reviewers(self, *, page_size: Optional[int] = None) -> Pager:
+        return self._pager("/conversations/reviewers", {}, page_size)
+
+    def grant_reviewer(self, user_id: str) -> Dict[str, Any]:
+        """Service role."""
+        return self._http.call("PUT", f"/conversations/reviewers/{quote(user_id)}")
+
+    def revoke_reviewer(self, user_id: str) -> Dict[str, Any]:
+        """Service role."""
+        return self._http.call("DELETE", f"/conversations/reviewers/{quote(user_id)}")
+
+    def start_batch_job(self, job_type: str, **fields: Any) -> Dict[str, Any]:
+        """Service role: ``validation`` (``filter``), ``cleanup`` (``older_than_days``, ``filter``) run to the end;
+        ``generation`` (``total_items``, ``name``) is a record its worker reports to."""
+        return self._http.call("POST", "/conversations/batch-jobs", json_body={"job_type": job_type, **drop_none(**fields)})
+
+    def report_batch_job(self, job_id: str, processed_before: int, succeeded: int, *, failed: Optional[int] = None,
+                         results: Optional[Mapping[str, float]] = None) -> Dict[str, Any]:
+        return self._http.call("POST", f"/conversations/batch-jobs/{quote(job_id)}/progress", json_body={
+            "processed_before": processed_before, "succeeded": succeeded, **drop_none(failed=failed, results=results)})
+
+    def finish_batch_job(self, job_id: str, *, error: Optional[str] = None) -> Dict[str, Any]:
+        return self._http.call("POST", f"/conversations/batch-jobs/{quote(job_id)}/finish", json_body=drop_none(error=error))
 
     def create(self, turns: List[Mapping[str, Any]], **fields: Any) -> Dict[str, Any]:
         """Stores a conversation with its turns (``[{"role": "user", "content": ...}, ...]``), scored by the database."""
@@ -254,7 +327,8 @@ class Conversations(_Resource):
 
     def list(self, *, page_size: Optional[int] = None, **filters: Any) -> Pager:
         """Filters: ``status``, ``tier``, ``persona``, ``emotion``, ``topic``, ``flagged``, ``min_quality``,
-        ``max_quality``, ``q`` (full text), ``created_after``, ``created_before``, ``template_id``."""
+        ``max_quality``, ``q`` (full text), ``created_after``, ``created_before``, ``template_id``; and ``order``
+        (``created_at.desc``, ``quality_score.desc``, ``quality_score.asc``)."""
         return self._pager("/conversations", drop_none(**filters), page_size)
 
     def review_queue(self, *, page_size: Optional[int] = None) -> Pager:
@@ -266,7 +340,7 @@ class Conversations(_Resource):
     def export(self, format: str, to: Any, *, shape: Optional[str] = None, filter: Optional[Mapping[str, Any]] = None,
                include_metadata: Optional[bool] = None, progress: Optional[Callable[[int], None]] = None) -> Download:
         """Streams an export (``jsonl``, ``json``, ``csv``, ``markdown``) to ``to`` (a path, a directory or a file
-        object); ``progress(bytes_written)`` is called as it arrives. Default filter: approved conversations."""
+        object); ``progress(bytes_written)`` is called as it arrives. The status defaults to approved unless ``filter`` names one."""
         body = {"format": format, **drop_none(shape=shape, filter=filter, include_metadata=include_metadata)}
         return self._http.download("POST", "/conversations/exports", to, json_body=body, progress=progress)
 

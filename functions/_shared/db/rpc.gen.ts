@@ -9,10 +9,81 @@ export interface RpcFunctions {
     };
     returns: unknown;
   };
+  conversation_library_deactivate: {
+    args: {
+      p_kind: string | null;
+      p_id: string | null;
+    };
+    returns: unknown;
+  };
+  conversation_library_get: {
+    args: {
+      p_kind: string | null;
+      p_id: string | null;
+    };
+    returns: unknown;
+  };
+  conversation_library_list: {
+    args: {
+      p_kind: string | null;
+      p_filter?: unknown;
+      p_limit?: number | null;
+      p_cursor?: string | null;
+    };
+    returns: unknown;
+  };
+  conversation_library_save: {
+    args: {
+      p_kind: string | null;
+      p_id: string | null;
+      p_fields: unknown;
+    };
+    returns: unknown;
+  };
+  conversations_archive: {
+    args: {
+      p_key: string | null;
+    };
+    returns: unknown;
+  };
+  conversations_batch_job_chunk: {
+    args: {
+      p_job_id: string | null;
+      p_after?: string | null;
+      p_limit?: number | null;
+    };
+    returns: unknown;
+  };
+  conversations_batch_job_report: {
+    args: {
+      p_job_id: string | null;
+      p_processed_before: number | null;
+      p_succeeded: number | null;
+      p_failed?: number | null;
+      p_results?: unknown;
+    };
+    returns: unknown;
+  };
+  conversations_batch_job_start: {
+    args: {
+      p_job_type: string | null;
+      p_filter?: unknown;
+      p_older_than_days?: number | null;
+      p_total?: number | null;
+      p_name?: string | null;
+    };
+    returns: unknown;
+  };
   conversations_create: {
     args: {
       p_conversation: unknown;
       p_turns: unknown;
+    };
+    returns: unknown;
+  };
+  conversations_delete: {
+    args: {
+      p_key: string | null;
     };
     returns: unknown;
   };
@@ -74,10 +145,18 @@ export interface RpcFunctions {
       p_filter?: unknown;
       p_limit?: number | null;
       p_cursor?: string | null;
+      p_order?: string | null;
     };
     returns: unknown;
   };
   conversations_list_exports: {
+    args: {
+      p_limit?: number | null;
+      p_cursor?: string | null;
+    };
+    returns: unknown;
+  };
+  conversations_list_reviewers: {
     args: {
       p_limit?: number | null;
       p_cursor?: string | null;
@@ -123,6 +202,27 @@ export interface RpcFunctions {
   conversations_score: {
     args: {
       p_key: string | null;
+    };
+    returns: unknown;
+  };
+  conversations_set_reviewer: {
+    args: {
+      p_user_id: string | null;
+      p_is_reviewer: boolean | null;
+    };
+    returns: unknown;
+  };
+  conversations_submit: {
+    args: {
+      p_key: string | null;
+    };
+    returns: unknown;
+  };
+  conversations_update: {
+    args: {
+      p_key: string | null;
+      p_changes?: unknown;
+      p_turns?: unknown;
     };
     returns: unknown;
   };

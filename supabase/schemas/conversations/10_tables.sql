@@ -138,6 +138,7 @@ create table "public"."edge_cases" (
   "test_status"         text                     not null default 'not_tested'::text,
   "created_at"          timestamp with time zone not null default now(),
   "updated_at"          timestamp with time zone not null default now(),
+  "is_active"           boolean                  not null default true,
   constraint "edge_cases_name_length" check (((length(name) >= 1) AND (length(name) <= 200))),
   constraint "edge_cases_parent_template_id_fkey" foreign key (parent_template_id) references public.conversation_templates(id) on delete cascade,
   constraint "edge_cases_pkey" primary key (id),

@@ -294,6 +294,31 @@ revoke all on function "private"."conversation_json"(public.conversations) from 
 
 grant execute on function "private"."conversation_json"(public.conversations) to "authenticated", "postgres", "service_role";
 
+-- A conversation the caller may see, locked for a move by its author (or the
+-- service role): 404 when invisible, 403 for a reviewer acting on another's.
+create or replace function private.conversation_own_locked (
+  p_key    text,
+  p_action text
+)
+  returns public.conversations
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  c public.conversations := private.conversation_visible(p_key);
+begin
+  select * into c from public.conversations where id = c.id for no key update;
+  if c.created_by is distinct from auth.uid() and not private.acting_as_service() then
+    raise exception using errcode = '42501', message = format('only the author of conversation %s may %s it', c.conversation_id, p_action);
+  end if;
+  return c;
+end
+$function$;
+
+revoke all on function "private"."conversation_own_locked"(text, text) from public;
+
+grant execute on function "private"."conversation_own_locked"(text, text) to "authenticated", "postgres", "service_role";
+
 -- The full-text vector of a conversation: title first, then persona,
 -- emotion and topic, then the turns' text. One definition for both triggers
 -- that keep it.
@@ -319,11 +344,7 @@ revoke all on function "private"."conversation_search_vector"(text, text, text, 
 
 grant execute on function "private"."conversation_search_vector"(text, text, text, text, text) to "authenticated", "postgres", "service_role";
 
--- Status moves, for every role:
---   draft -> generated; generated -> pending_review | needs_revision;
---   pending_review -> needs_revision; needs_revision -> generated | pending_review;
---   generated | pending_review | needs_revision -> approved | rejected (reviewers only);
---   approved | rejected -> needs_revision (a reviewer reopens); anything -> archived.
+-- As in 20261125000000, plus draft -> pending_review (submitting a draft).
 create or replace function private.conversation_status_allowed (
   p_from text,
   p_to   text
@@ -335,7 +356,7 @@ create or replace function private.conversation_status_allowed (
   set search_path to ''
   AS $function$
   select p_from = p_to or p_to = 'archived' and p_from <> 'archived' or (p_from, p_to) in (
-    ('draft', 'generated'), ('generated', 'pending_review'), ('generated', 'needs_revision'),
+    ('draft', 'generated'), ('draft', 'pending_review'), ('generated', 'pending_review'), ('generated', 'needs_revision'),
     ('pending_review', 'needs_revision'), ('needs_revision', 'generated'), ('needs_revision', 'pending_review'),
     ('generated', 'approved'), ('pending_review', 'approved'), ('needs_revision', 'approved'),
     ('generated', 'rejected'), ('pending_review', 'rejected'), ('needs_revision', 'rejected'),
@@ -377,6 +398,32 @@ $function$;
 revoke all on function "private"."conversation_templates_guard_review"() from public;
 
 grant execute on function "private"."conversation_templates_guard_review"() to "postgres";
+
+-- A template's record, kept by the database as its conversations are
+-- reviewed: success_rate = approved / (approved + rejected); rating = the
+-- mean quality score of its approved conversations, on the 0-5 scale.
+create or replace function private.conversation_templates_record()
+  returns trigger
+  language plpgsql
+  security definer
+  set search_path to ''
+  AS $function$
+begin
+  update public.conversation_templates t set
+    success_rate = round(s.approved::numeric / nullif(s.reviewed, 0), 4),
+    rating = round(s.mean_approved / 2, 2)
+  from (select count(*) filter (where c.status = 'approved') as approved,
+               count(*) filter (where c.status in ('approved', 'rejected')) as reviewed,
+               avg(c.quality_score) filter (where c.status = 'approved') as mean_approved
+          from public.conversations c where c.template_id = new.template_id) s
+  where t.id = new.template_id;
+  return null;
+end
+$function$;
+
+revoke all on function "private"."conversation_templates_record"() from public;
+
+grant execute on function "private"."conversation_templates_record"() to "postgres";
 
 -- Turns of an approved or rejected conversation are frozen with it (once per
 -- statement, over the conversations the statement touched).
@@ -709,6 +756,49 @@ revoke all on function "private"."conversations_guard_review"() from public;
 
 grant execute on function "private"."conversations_guard_review"() to "postgres";
 
+-- Reviewed content is frozen (20261128000000), and deleting it is the
+-- largest change of all: an approved or rejected conversation is deleted by
+-- the service role only, through any door. Unreviewed ones stay their
+-- owner's to delete through the table API; the HTTP route deletes drafts.
+create or replace function private.conversations_keep_reviewed()
+  returns trigger
+  language plpgsql
+  set search_path to ''
+  AS $function$
+begin
+  if not private.acting_as_service() then
+    raise exception using errcode = 'PT409',
+      message = format('conversation %s is %s: a reviewed conversation is not deleted (archive it)', old.conversation_id, old.status);
+  end if;
+  return old;
+end
+$function$;
+
+revoke all on function "private"."conversations_keep_reviewed"() from public;
+
+grant execute on function "private"."conversations_keep_reviewed"() to "postgres";
+
+-- Nobody approves or rejects their own conversation (the service role, an
+-- administrator, excepted): another reviewer does.
+create or replace function private.conversations_no_self_review()
+  returns trigger
+  language plpgsql
+  set search_path to ''
+  AS $function$
+begin
+  if old.created_by = auth.uid() and not private.acting_as_service() then
+    raise exception using errcode = '42501',
+      message = format('a reviewer cannot %s their own conversation %s: another reviewer does',
+                       case new.status when 'approved' then 'approve' else 'reject' end, old.conversation_id);
+  end if;
+  return new;
+end
+$function$;
+
+revoke all on function "private"."conversations_no_self_review"() from public;
+
+grant execute on function "private"."conversations_no_self_review"() to "postgres";
+
 -- The search text also follows title, persona, emotion and topic.
 create or replace function private.conversations_search_text()
   returns trigger
@@ -832,6 +922,125 @@ $function$;
 revoke all on function "private"."is_reviewer"() from public;
 
 grant execute on function "private"."is_reviewer"() to "authenticated", "postgres", "service_role";
+
+-- What a client writes of each (the rest is the database's: ids, owners,
+-- timestamps, usage_count, rating, success_rate); the same as the grants.
+create or replace function private.library_columns (
+  p_kind text
+)
+  returns text[]
+  language sql
+  immutable
+  parallel safe
+  set search_path to ''
+  AS $function$
+  select case p_kind
+    when 'conversation_templates' then array['template_name', 'description', 'category', 'tier', 'template_text', 'system_prompt',
+      'structure', 'variables', 'applicable_personas', 'applicable_emotions', 'applicable_topics', 'min_turns', 'max_turns', 'version',
+      'is_active']
+    when 'scenarios' then array['parent_template_id', 'name', 'description', 'context', 'persona', 'topic', 'emotional_arc',
+      'parameter_values', 'status']
+    when 'edge_cases' then array['parent_template_id', 'name', 'description', 'edge_case_type', 'trigger_condition',
+      'expected_behavior', 'risk_level', 'validation_criteria', 'test_status', 'is_active']
+  end
+$function$;
+
+revoke all on function "private"."library_columns"(text) from public;
+
+grant execute on function "private"."library_columns"(text) to "authenticated", "postgres", "service_role";
+
+-- The list filter of each kind as SQL over alias t, every value read from $1.
+create or replace function private.library_filter_sql (
+  p_kind   text,
+  p_filter jsonb
+)
+  returns text
+  language plpgsql
+  immutable
+  set search_path to ''
+  AS $function$
+declare
+  v_where text[] := array['true'];
+  v_allowed text[] := case p_kind
+    when 'conversation_templates' then array['active', 'tier', 'category', 'persona', 'emotion', 'topic', 'created_by']
+    when 'scenarios' then array['active', 'status', 'persona', 'topic', 'parent_template_id', 'created_by']
+    else array['active', 'risk_level', 'edge_case_type', 'test_status', 'parent_template_id', 'created_by'] end;
+  v_unknown text[];
+begin
+  if p_filter is null or jsonb_typeof(p_filter) = 'null' then
+    return 'true';
+  end if;
+  if jsonb_typeof(p_filter) <> 'object' then
+    raise exception using errcode = '22023', message = 'filter must be an object';
+  end if;
+  select array_agg(k order by k) into v_unknown from jsonb_object_keys(p_filter) k where k <> all (v_allowed);
+  if v_unknown is not null then
+    raise exception using errcode = '22023', message = format('unknown filter fields: %s', array_to_string(v_unknown, ', '));
+  end if;
+  if p_filter ? 'active' then
+    v_where := array_append(v_where, case p_kind when 'scenarios' then '(t.status = ''active'') = ($1 ->> ''active'')::boolean'
+                                                 else 't.is_active = ($1 ->> ''active'')::boolean' end);
+  end if;
+  if p_kind = 'conversation_templates' then
+    -- applicability: the template lists the persona, emotion or topic
+    if p_filter ? 'persona' then v_where := array_append(v_where, 't.applicable_personas @> array[$1 ->> ''persona'']'); end if;
+    if p_filter ? 'emotion' then v_where := array_append(v_where, 't.applicable_emotions @> array[$1 ->> ''emotion'']'); end if;
+    if p_filter ? 'topic' then v_where := array_append(v_where, 't.applicable_topics @> array[$1 ->> ''topic'']'); end if;
+    if p_filter ? 'tier' then v_where := array_append(v_where, 't.tier = ($1 ->> ''tier'')'); end if;
+    if p_filter ? 'category' then v_where := array_append(v_where, 't.category = ($1 ->> ''category'')'); end if;
+  else
+    if p_filter ? 'persona' then v_where := array_append(v_where, 't.persona = ($1 ->> ''persona'')'); end if;
+    if p_filter ? 'topic' then v_where := array_append(v_where, 't.topic = ($1 ->> ''topic'')'); end if;
+    if p_filter ? 'status' then v_where := array_append(v_where, 't.status = ($1 ->> ''status'')'); end if;
+    if p_filter ? 'risk_level' then v_where := array_append(v_where, 't.risk_level = ($1 ->> ''risk_level'')'); end if;
+    if p_filter ? 'edge_case_type' then v_where := array_append(v_where, 't.edge_case_type = ($1 ->> ''edge_case_type'')'); end if;
+    if p_filter ? 'test_status' then v_where := array_append(v_where, 't.test_status = ($1 ->> ''test_status'')'); end if;
+    if p_filter ? 'parent_template_id' then
+      v_where := array_append(v_where, 't.parent_template_id = ($1 ->> ''parent_template_id'')::uuid');
+    end if;
+  end if;
+  if p_filter ? 'created_by' then v_where := array_append(v_where, 't.created_by = ($1 ->> ''created_by'')::uuid'); end if;
+  return array_to_string(v_where, ' and ');
+end
+$function$;
+
+revoke all on function "private"."library_filter_sql"(text, jsonb) from public;
+
+grant execute on function "private"."library_filter_sql"(text, jsonb) to "authenticated", "postgres", "service_role";
+
+create or replace function private.library_kind (
+  p_kind text
+)
+  returns text
+  language plpgsql
+  immutable
+  set search_path to ''
+  AS $function$
+begin
+  if p_kind is null or p_kind not in ('conversation_templates', 'scenarios', 'edge_cases') then
+    raise exception using errcode = '22023', message = 'kind must be conversation_templates, scenarios or edge_cases';
+  end if;
+  return p_kind;
+end
+$function$;
+
+revoke all on function "private"."library_kind"(text) from public;
+
+grant execute on function "private"."library_kind"(text) to "authenticated", "postgres", "service_role";
+
+create or replace function private.library_noun (
+  p_kind text
+)
+  returns text
+  language sql
+  immutable
+  parallel safe
+  set search_path to ''
+  AS $function$ select case p_kind when 'conversation_templates' then 'template' when 'scenarios' then 'scenario' else 'edge case' end $function$;
+
+revoke all on function "private"."library_noun"(text) from public;
+
+grant execute on function "private"."library_noun"(text) to "authenticated", "postgres", "service_role";
 
 -- As in 20261125000000, with the caller checked: calculate_quality_score(row)
 -- called with another user's conversation id is 404, and a template the

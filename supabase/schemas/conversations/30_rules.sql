@@ -42,6 +42,8 @@ create trigger conversation_settings_set_updated_at
 -- public.conversation_templates
 create index conversation_templates_category_idx on public.conversation_templates using btree (category);
 
+create index conversation_templates_created_idx on public.conversation_templates using btree (created_at desc, id desc);
+
 create index conversation_templates_emotions_idx on public.conversation_templates using gin (applicable_emotions);
 
 create index conversation_templates_personas_idx on public.conversation_templates using gin (applicable_personas);
@@ -70,6 +72,8 @@ alter table "public"."conversation_templates"
 create index conversation_templates_created_by_idx on public.conversation_templates using btree (created_by);
 
 -- public.edge_cases
+create index edge_cases_active_idx on public.edge_cases using btree (is_active, created_at desc, id desc);
+
 create index edge_cases_parent_template_idx on public.edge_cases using btree (parent_template_id);
 
 create index edge_cases_risk_level_idx on public.edge_cases using btree (risk_level);
@@ -89,6 +93,8 @@ alter table "public"."edge_cases"
 create index edge_cases_created_by_idx on public.edge_cases using btree (created_by);
 
 -- public.scenarios
+create index scenarios_created_idx on public.scenarios using btree (created_at desc, id desc);
+
 create index scenarios_parameter_values_idx on public.scenarios using gin (parameter_values);
 
 create index scenarios_parent_template_idx on public.scenarios using btree (parent_template_id);
@@ -139,6 +145,11 @@ create index conversations_quality_idx on public.conversations using btree (qual
 
 create index conversations_quality_metrics_idx on public.conversations using gin (quality_metrics);
 
+-- ---------------------------------------------------------------------------
+-- 5. Lists by quality (the seed's dashboard query: status, quality desc).
+-- Unscored conversations sort as -1: last when descending, first ascending.
+create index conversations_quality_order_idx on public.conversations using btree (COALESCE(quality_score, ('-1'::integer)::numeric) desc, id desc);
+
 -- The review queue: pending conversations, oldest first (conversations_review_queue).
 create index conversations_review_queue_idx on public.conversations using btree (created_at, id)
   where (status = 'pending_review'::text);
@@ -150,6 +161,8 @@ create index conversations_scenario_idx on public.conversations using btree (sce
 create index conversations_search_idx on public.conversations using gin (search_vector);
 
 create index conversations_status_created_idx on public.conversations using btree (status, created_at desc, id desc);
+
+create index conversations_status_quality_order_idx on public.conversations using btree (status, COALESCE(quality_score, ('-1'::integer)::numeric) desc, id desc);
 
 create index conversations_template_idx on public.conversations using btree (template_id);
 
@@ -188,9 +201,25 @@ create constraint trigger conversations_have_turns
   after insert on public.conversations deferrable initially deferred
   for each row execute function private.conversation_has_turns();
 
+create trigger conversations_keep_reviewed
+  before delete on public.conversations
+  for each row when (old.status in ('approved', 'rejected'))
+  execute function private.conversations_keep_reviewed();
+
+create trigger conversations_no_self_review
+  before update of status on public.conversations
+  for each row when (new.status in ('approved', 'rejected') and old.status is distinct from new.status)
+  execute function private.conversations_no_self_review();
+
 create trigger conversations_search_text
   before update of title, persona, emotion, topic on public.conversations
   for each row execute function private.conversations_search_text();
+
+create trigger conversations_template_record
+  after update of status on public.conversations
+  for each row when (new.template_id is not null and old.status is distinct from new.status
+                     and (old.status in ('approved', 'rejected') or new.status in ('approved', 'rejected')))
+  execute function private.conversation_templates_record();
 
 alter table "public"."conversations"
   add column "created_by" uuid default auth.uid();

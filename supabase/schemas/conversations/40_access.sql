@@ -297,6 +297,10 @@ revoke all ("id") on table "public"."edge_cases" from "authenticated";
 
 grant insert ("id") on table "public"."edge_cases" to "authenticated";
 
+revoke all ("is_active") on table "public"."edge_cases" from "authenticated";
+
+grant insert ("is_active"), update ("is_active") on table "public"."edge_cases" to "authenticated";
+
 revoke all ("name") on table "public"."edge_cases" from "authenticated";
 
 grant insert ("name"), update ("name") on table "public"."edge_cases" to "authenticated";
