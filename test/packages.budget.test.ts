@@ -137,8 +137,8 @@ describe('budget alerts: the rules from outside, as each role', () => {
   let pkg: string;
   beforeAll(async () => {
     h = await createHarness('sql');
-    [{ id: pkg }] = await asRole<{ id: string }>(h.database.client, 'authenticated', h.users.alice,
-      `insert into public.training_configs (name) values ('direct') returning id`);
+    pkg = (await asRole<{ id: string }>(h.database.client, 'authenticated', h.users.alice,
+      `insert into public.training_configs (name) values ('direct') returning id`))[0]!.id;
   });
   afterAll(() => h.close());
   const asAlice = <T = Record<string, any>>(sql: string, params: unknown[] = []) =>
