@@ -1,6 +1,7 @@
 // npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
 //                  --conversations 100000 --events 1000000 --event-size realistic|small --db pglite,postgres
-//                  --suites runs,analytics,packages,conversations,conversations-quality,training-examples,cors --server-runs 100000]
+//                  --suites runs,analytics,gradient-methods,packages,conversations,conversations-quality,training-examples,cors
+//                  --server-runs 100000 --aggregate-iterations 30]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
 // to bench/results/latest.json. The package-version benchmarks (real
@@ -16,6 +17,7 @@ import { benchConversations } from './conversations.ts';
 import { benchConversationsQuality } from './conversations_quality.ts';
 import { benchCors } from './cors.ts';
 import { benchDriver } from './driver.ts';
+import { benchGradientMethods } from './gradient_methods.ts';
 import { benchPackages } from './packages.ts';
 import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
@@ -30,14 +32,16 @@ const { values } = parseArgs({ options: {
   versions: { type: 'string', default: '10000' },
   operations: { type: 'string', default: '1000' },
   db: { type: 'string', default: 'pglite,postgres' },
-  suites: { type: 'string', default: 'runs,analytics,packages,conversations,training-examples,cors' },
+  suites: { type: 'string', default: 'runs,analytics,gradient-methods,packages,conversations,training-examples,cors' },
+  // Aggregates over the whole table take 100x a page: fewer rounds give as stable a median.
+  'aggregate-iterations': { type: 'string', default: '30' },
   events: { type: 'string', default: '1000000' },
   'event-size': { type: 'string', default: 'realistic' },
   conversations: { type: 'string', default: '100000' },
   'server-runs': { type: 'string', default: '100000' },
 } });
 const suites = new Set(values.suites.split(','));
-const runs = ['runs', 'analytics', 'driver', 'cors'].some((s) => suites.has(s)) ? Number(values.runs) : 0;
+const runs = ['runs', 'analytics', 'gradient-methods', 'driver', 'cors'].some((s) => suites.has(s)) ? Number(values.runs) : 0;
 const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
 
 for (const kind of values.db.split(',')) {
@@ -70,6 +74,7 @@ for (const kind of values.db.split(',')) {
     const results = [
       ...suites.has('runs') ? await benchRuns(client, { iterations, writes: Number(values.writes) }) : [],
       ...suites.has('analytics') ? await benchAnalytics(client, { iterations, reports: Number(values.reports) }) : [],
+      ...suites.has('gradient-methods') ? await benchGradientMethods(client, { iterations: Number(values['aggregate-iterations']) }) : [],
       ...suites.has('driver') && pgUrl ? await benchDriver(pgUrl, { iterations, writes: Number(values.writes) }) : [],
       ...suites.has('cors') ? await benchCors(client, { iterations }) : [],
       ...suites.has('packages') && connect

@@ -42,6 +42,8 @@ const DOMAIN_OVERRIDES: Record<string, Domain> = {
   'private.table_state': 'foundation',
   'private.adoption_begin': 'foundation',
   'private.adoption_undo': 'foundation',
+  'private.budget_alert_thresholds': 'packages',
+  'private.jsonb_merge_patch': 'foundation',
 };
 
 /** The domain each migration file mostly belongs to (the first one to create an object decides its domain). */

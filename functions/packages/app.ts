@@ -4,7 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
-import { cursorParam, intParam, limitParam, page } from '../_shared/http/params.ts';
+import { boolParam, cursorParam, intParam, limitParam, page } from '../_shared/http/params.ts';
 import {
   CreatePackageBody, CreateVersionBody, DeletedVersion, DeploymentBody, ForkVersionBody, NextVersionNumber, Package,
   TrainingBody, UpdateVersionBody, Uuid, Version, VERSION_STATUSES, VersionDiff,
@@ -98,7 +98,15 @@ const routes = {
   }),
   listVersions: createRoute({
     operationId: 'listVersions', method: 'get', path: '/{package_id}/versions', summary: "A package's versions, newest first",
-    request: { params: PackageParams, query: PageQuery.extend({ status: z.enum(VERSION_STATUSES).optional() }) },
+    request: {
+      params: PackageParams,
+      query: PageQuery.extend({
+        status: z.enum(VERSION_STATUSES).optional(),
+        over_budget: boolParam().optional().openapi({
+          description: 'true: only versions whose actual_cost has reached their budget_limit; false: only the others',
+        }),
+      }),
+    },
     responses: { 200: jsonResponse(page(Version), 'a page of versions'), ...errorResponses },
   }),
   getVersionByNumber: createRoute({
@@ -190,6 +198,7 @@ export function createPackagesApp(deps: FunctionDeps) {
     const q = c.req.valid('query');
     return c.json(await callRpc<{ items: Version[]; next_cursor: string | null }>(c, db, 'packages_list_versions', {
       p_package_id: c.req.valid('param').package_id, p_status: q.status, p_limit: q.limit, p_cursor: q.cursor,
+      p_over_budget: q.over_budget,
     }), 200);
   });
 

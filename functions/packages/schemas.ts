@@ -67,7 +67,6 @@ export const TrainingBody = z.strictObject({
   estimated_cost: Cost.nullable().optional(),
   actual_cost: Cost.nullable().optional(),
   budget_limit: Cost.nullable().optional(),
-  cost_alerts_sent: z.array(z.unknown()).max(1000).optional(),
 }).refine((b) => Object.keys(b).length > 0, 'give at least one field to change').openapi('SetTraining');
 
 const ts = z.string().nullable();
@@ -114,7 +113,11 @@ export const Version = z.object({
   estimated_cost: z.number().nullable(),
   actual_cost: z.number().nullable(),
   budget_limit: z.number().nullable(),
-  cost_alerts_sent: z.array(z.unknown()),
+  cost_alerts_sent: z.array(z.object({
+    threshold: z.number(), actual_cost: z.number(), budget_limit: z.number(), sent_at: z.string(),
+  }).loose()).openapi({
+    description: 'budget alerts the database recorded, once per threshold (0.8 and 1.0 of budget_limit) when actual_cost reached it; not writable',
+  }),
   snapshot_sha256: z.string().nullable()
     .openapi({ description: 'sha256 of the canonical JSON of the three snapshots, set at publish' }),
 }).openapi('PackageVersion');

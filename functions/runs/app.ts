@@ -9,11 +9,17 @@ import { boolParam, cursorParam, intParam, limitParam, numberParam, page, timest
 import type { FilterNode, Order } from './filter/ast.ts';
 import { FilterSyntaxError, parseFilter, parseOrderBy } from './filter/parse.ts';
 import {
-  BlogPostBody, ConversationBody, CrashBody, CreateRunBody, DeletedObjectives, GradientMethodComparison, METRIC_COLUMNS,
-  ObjectiveName, ObjectiveStats, OBJECTIVE_VALUE_METRICS, QueryByObjectivesBody, Run, RUN_STATUSES, RunId, RunStats, UpdateStatusBody,
+  BlogPostBody, ConversationBody, CrashBody, CreateRunBody, DeletedObjectives, GradientMethodComparison, GradientMethodStats,
+  METRIC_COLUMNS, ObjectiveName, ObjectiveStats, OBJECTIVE_VALUE_METRICS, PatchRunBody, QueryByObjectivesBody, Run, RUN_STATUSES,
+  RunId, RunStats, UpdateStatusBody,
 } from './schemas.ts';
 
 const RunParams = z.object({ run_id: RunId.openapi({ param: { name: 'run_id', in: 'path' } }) });
+
+const FilterParam = z.string().min(1).max(4000).optional().openapi({
+  description: 'filter language: AND/OR, parentheses, = != < <= > >=, IN, IS NULL, LIKE over run columns, config.<path>, metadata.<path>, metrics.<key>, objective.<name>.<metric>',
+  example: "status = 'completed' AND objective.COMT_activity.raw_mean > 0.8",
+});
 
 const ListQuery = z.object({
   status: z.enum(RUN_STATUSES).optional(),
@@ -25,14 +31,17 @@ const ListQuery = z.object({
   created_before: timestampParam().optional(),
   has_blog_post: boolParam().optional(),
   has_crash_analysis: boolParam().optional(),
-  filter: z.string().min(1).max(4000).optional().openapi({
-    description: 'filter language: AND/OR, parentheses, = != < <= > >=, IN, IS NULL, LIKE over run columns, config.<path>, metrics.<key>, objective.<name>.<metric>',
-    example: "status = 'completed' AND objective.COMT_activity.raw_mean > 0.8",
-  }),
+  filter: FilterParam,
   order_by: z.string().min(1).max(500).optional()
     .openapi({ description: '<field> [ASC|DESC] over the fields filter accepts, or <column>.asc|.desc; default created_at DESC' }),
   limit: limitParam(),
   cursor: cursorParam(),
+});
+
+const AnalyticsQuery = z.object({
+  filter: FilterParam,
+  created_after: timestampParam().optional().openapi({ description: 'runs created at or after this time' }),
+  created_before: timestampParam().optional().openapi({ description: 'runs created before this time' }),
 });
 
 const ObjectiveParams = z.object({ name: ObjectiveName.openapi({ param: { name: 'name', in: 'path' } }) });
@@ -58,6 +67,12 @@ const routes = {
     request: { body: jsonBody(QueryByObjectivesBody) },
     responses: { 200: jsonResponse(page(Run), 'a page of runs'), ...errorResponses },
   }),
+  gradientMethodStats: createRoute({
+    operationId: 'getGradientMethodStats', method: 'get', path: '/analytics/gradient-methods',
+    summary: 'Per gradient method: runs, completed/failed/crashed, success rate, mean/p50/p90 duration of completed runs',
+    request: { query: AnalyticsQuery },
+    responses: { 200: jsonResponse(GradientMethodStats, 'one entry per method'), ...errorResponses },
+  }),
   objectiveStats: createRoute({
     operationId: 'getObjectiveStats', method: 'get', path: '/objectives/{name}/stats', summary: 'count, mean, min, max, stddev, p50, p90 over completed runs',
     request: { params: ObjectiveParams, query: z.object({ gradient_method: z.string().min(1).max(200).optional(), metric: MetricQuery }) },
@@ -77,6 +92,11 @@ const routes = {
     operationId: 'getRun', method: 'get', path: '/{run_id}', summary: 'One run',
     request: { params: RunParams },
     responses: { 200: jsonResponse(Run, 'the run'), ...errorResponses },
+  }),
+  patch: createRoute({
+    operationId: 'updateRun', method: 'patch', path: '/{run_id}', summary: "Change a run's metadata (owner only)",
+    request: { params: RunParams, body: jsonBody(PatchRunBody) },
+    responses: { 200: jsonResponse(Run, 'the run after the change'), ...errorResponses },
   }),
   status: createRoute({
     operationId: 'updateRunStatus', method: 'patch', path: '/{run_id}/status', summary: 'Move a run through its lifecycle',
@@ -109,7 +129,7 @@ export function createRunsApp(deps: FunctionDeps) {
     const result = await callRpc<{ created: boolean; run: Run }>(c, db, 'runs_create', {
       p_run_id: b.run_id, p_config: b.config, p_wandb_run_id: b.wandb_run_id,
       p_chain_of_custody_id: b.chain_of_custody_id, p_run_name: b.run_name,
-      p_config_file_path: b.config_file_path, p_host: b.host, p_instance_id: b.instance_id,
+      p_config_file_path: b.config_file_path, p_host: b.host, p_instance_id: b.instance_id, p_metadata: b.metadata,
     });
     return result.created ? c.json(result.run, 201) : c.json(result.run, 200);
   });
@@ -139,6 +159,14 @@ export function createRunsApp(deps: FunctionDeps) {
     }, b.filter, b.order_by, bounds), 200);
   });
 
+  app.openapi(routes.gradientMethodStats, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await callRpc<GradientMethodStats>(c, db, 'runs_gradient_method_stats', {
+      p_filter: q.filter === undefined ? undefined : parsed('filter', () => parseFilter(q.filter!)),
+      p_created_after: q.created_after, p_created_before: q.created_before,
+    }), 200);
+  });
+
   app.openapi(routes.objectiveStats, async (c) => {
     const q = c.req.valid('query');
     return c.json(await callRpc<ObjectiveStats>(c, db, 'runs_objective_stats', {
@@ -160,6 +188,11 @@ export function createRunsApp(deps: FunctionDeps) {
 
   app.openapi(routes.get, async (c) =>
     c.json(await callRpc<Run>(c, db, 'runs_get', { p_run_id: c.req.valid('param').run_id }), 200));
+
+  app.openapi(routes.patch, async (c) =>
+    c.json(await callRpc<Run>(c, db, 'runs_set_metadata', {
+      p_run_id: c.req.valid('param').run_id, p_metadata: c.req.valid('json').metadata,
+    }), 200));
 
   app.openapi(routes.status, async (c) => {
     const b = c.req.valid('json');

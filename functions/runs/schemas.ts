@@ -5,6 +5,8 @@ import { HttpUrl, JsonObject, optionalField, shortText } from '../_shared/http/f
 
 export const RUN_STATUSES = ['launched', 'running', 'completed', 'failed', 'crashed'] as const;
 const RESERVED_RUN_IDS = ['stats', 'objectives', 'query-by-objectives', 'openapi.json'];
+// (`analytics` is not reserved: /runs/analytics/gradient-methods has three
+// segments, and no run route does, so a run may be called analytics.)
 
 export const RunId = z.string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@=+-]{0,199}$/, 'run_id: 1-200 of A-Z a-z 0-9 . _ : @ = + -, starting with a letter or digit')
@@ -21,6 +23,22 @@ export const S3Key = z.string().min(1)
   .openapi({ example: 'crash-reports/mgda_i-0abc123/report.md' });
 
 
+/**
+ * A run's free-form metadata ("manual actions", seed 002): a JSON object of at
+ * most 64 kB nesting at most 32 levels. The database holds the same bound
+ * (training_runs_metadata_valid, on its stored size); this one answers early.
+ */
+export const RunMetadata = JsonObject
+  .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= 65536, 'metadata is larger than 64 kB')
+  .refine((m) => jsonDepth(m) <= 32, 'metadata nests deeper than 32 levels')
+  .openapi({ example: { ticket: 'ML-123', notes: 'rerun with seed 7', tags: ['sweep-11'] } });
+
+function jsonDepth(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  const children = Array.isArray(v) ? v : Object.values(v);
+  return 1 + children.reduce<number>((max, c) => Math.max(max, jsonDepth(c)), 0);
+}
+
 export const CreateRunBody = z.strictObject({
   run_id: RunId,
   config: JsonObject.openapi({ description: 'the whole training config; kept as is in config_json' }),
@@ -30,7 +48,15 @@ export const CreateRunBody = z.strictObject({
   config_file_path: optionalField(shortText(2048)),
   host: optionalField(shortText(200)),
   instance_id: optionalField(shortText(200)),
+  metadata: optionalField(RunMetadata).openapi({ description: 'free-form object for manual actions (at most 64 kB)' }),
 }).openapi('CreateRun');
+
+/** PATCH /runs/:run_id. metadata: merged over the stored object as an RFC 7396 merge patch (a null value removes its key); null clears it. */
+export const PatchRunBody = z.strictObject({
+  metadata: RunMetadata.nullable().openapi({
+    description: 'RFC 7396 merge patch over the stored metadata (a key set to null is removed); null clears all metadata',
+  }),
+}).openapi('PatchRun');
 
 export const UpdateStatusBody = z.strictObject({
   status: z.enum(RUN_STATUSES),
@@ -122,6 +148,21 @@ export const GradientMethodComparison = z.object({
   })),
 }).openapi('GradientMethodComparison');
 
+export const GradientMethodStats = z.object({
+  created_after: z.string().nullable(),
+  created_before: z.string().nullable(),
+  methods: z.array(z.object({
+    gradient_method: z.string().nullable().openapi({ description: 'null: runs whose config names no gradient method' }),
+    runs: z.number().int(), completed: z.number().int(), failed: z.number().int(), crashed: z.number().int(),
+    active: z.number().int().openapi({ description: 'launched or running' }),
+    success_rate: z.number().nullable().openapi({ description: 'completed / (completed + failed + crashed), 4 decimals; null when none finished' }),
+    mean_duration_seconds: z.number().nullable().openapi({ description: 'over completed runs with a duration; null when there are none' }),
+    p50_duration_seconds: z.number().nullable(),
+    p90_duration_seconds: z.number().nullable(),
+  })),
+}).openapi('GradientMethodStats');
+export type GradientMethodStats = z.infer<typeof GradientMethodStats>;
+
 export const DeletedObjectives = z.object({ run_id: z.string(), deleted: z.number().int() }).openapi('DeletedObjectives');
 
 export const Run = z.object({
@@ -171,6 +212,7 @@ export const Run = z.object({
   error_log_s3_key: z.string().nullable(),
   crash_analysis_s3_key: z.string().nullable(),
   error_message: z.string().nullable(),
+  metadata: JsonObject.nullable(),
   created_by: z.string().nullable(),
   created_at_db: z.string(),
   updated_at_db: z.string(),

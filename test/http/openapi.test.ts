@@ -9,8 +9,8 @@ type Doc = { paths: Record<string, Record<string, Operation>>; components?: { se
 
 /** The operationIds generated clients name their methods after: changing one breaks them, so they are listed here. */
 const OPERATION_IDS: Record<string, string[]> = {
-  runs: ['createRun', 'listRuns', 'getRunStats', 'queryRunsByObjectives', 'getObjectiveStats', 'compareGradientMethods',
-    'deleteRunObjectives', 'getRun', 'updateRunStatus', 'reportRunCrash', 'setRunBlogPost', 'setRunConversation'],
+  runs: ['createRun', 'listRuns', 'getRunStats', 'queryRunsByObjectives', 'getGradientMethodStats', 'getObjectiveStats',
+    'compareGradientMethods', 'deleteRunObjectives', 'getRun', 'updateRun', 'updateRunStatus', 'reportRunCrash', 'setRunBlogPost', 'setRunConversation'],
   'wandb-webhook': ['ingestWandbDelivery'],
   packages: ['createPackage', 'listPackages', 'getVersion', 'updateVersion', 'deleteVersion', 'publishVersion', 'archiveVersion',
     'forkVersion', 'diffVersions', 'setVersionDeployment', 'updateVersionTraining', 'getPackage', 'getNextVersionNumber',

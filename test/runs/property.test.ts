@@ -19,13 +19,14 @@ describe('arbitrary input to the runs function', () => {
     status: fc.oneof(fc.constantFrom('launched', 'running', 'completed', 'failed', 'crashed'), anyValue),
     host: anyValue, started_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyValue),
     duration_seconds: anyValue, error_log_s3_key: fc.oneof(fc.string(), anyValue), url: fc.oneof(fc.webUrl(), anyValue),
+    metadata: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }), anyValue),
   }, { requiredKeys: [] });
 
   it('never answers 5xx', async () => {
     const before = await json(await h.request('/runs/prop_target'));
     await fc.assert(fc.asyncProperty(fc.constantFrom(
       ['POST', '/runs'], ['PATCH', '/runs/prop_target/status'], ['POST', '/runs/prop_target/crash'],
-      ['PUT', '/runs/prop_target/blog-post'], ['PUT', '/runs/prop_target/conversation'],
+      ['PUT', '/runs/prop_target/blog-post'], ['PUT', '/runs/prop_target/conversation'], ['PATCH', '/runs/prop_target'],
     ), body, async ([method, path], b) => {
       const res = await h.request(path!, { method, json: b });
       expect(res.status, `${method} ${path} ${JSON.stringify(b)}`).toBeLessThan(500);

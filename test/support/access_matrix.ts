@@ -46,7 +46,7 @@ export interface TableEntry {
 
 const RUN_UPDATE = ['config_json', 'wandb_run_id', 'wandb_url', 'run_name', 'chain_of_custody_id', 'config_file_path', 'host',
   'instance_id', 'status', 'started_at', 'ended_at', 'duration_seconds', 'final_metrics_json', 'blog_post_url',
-  'conversation_s3_key', 'crash_report_s3_key', 'error_log_s3_key', 'crash_analysis_s3_key', 'error_message'] as const;
+  'conversation_s3_key', 'crash_report_s3_key', 'error_log_s3_key', 'crash_analysis_s3_key', 'error_message', 'metadata'] as const;
 const TEMPLATE_UPDATE = ['template_name', 'description', 'category', 'tier', 'template_text', 'system_prompt', 'structure',
   'variables', 'applicable_personas', 'applicable_emotions', 'applicable_topics', 'min_turns', 'max_turns', 'version',
   'is_active'] as const;
@@ -60,7 +60,7 @@ export const CONVERSATION_UPDATE = ['title', 'persona', 'emotion', 'topic', 'int
 const VERSION_UPDATE = ['name', 'status', 'published_at', 'published_by', 'config_snapshot', 'model_snapshot',
   'dataset_snapshot', 'change_summary', 'parent_version_id', 'is_deployed', 'deployment_target', 'deployment_url',
   'deployment_id', 'training_status', 'training_started_at', 'training_completed_at', 'training_metrics', 'estimated_cost',
-  'actual_cost', 'budget_limit', 'cost_alerts_sent'] as const;
+  'actual_cost', 'budget_limit'] as const;
 
 /** Written by the database owner before the checks (with service-role claims, as the seed does). */
 export const FIXTURE = `
@@ -379,6 +379,10 @@ export const FUNCTIONS: Record<string, Op> = {
   runs_delete_objectives: { sql: 'select public.runs_delete_objectives(:run)', expect: 'YNNNY' },
   runs_objective_stats: { sql: `select public.runs_objective_stats('COMT')`, expect: 'YYYNY' },
   runs_objective_compare_gradient_methods: { sql: `select public.runs_objective_compare_gradient_methods('COMT')`, expect: 'YYYNY' },
+  runs_gradient_method_stats: {
+    sql: `select (public.runs_gradient_method_stats() -> 'methods' -> 0 ->> 'runs')::integer >= 1`, expect: 'YYYNY',
+  },
+  runs_set_metadata: { sql: `select public.runs_set_metadata(:run, '{"note": "matrix"}')`, expect: 'YNNNY' },
   wandb_ingest: { sql: `select public.wandb_ingest('report', jsonb_build_object('run_id', :run, 'state', 'RUNNING'))`, expect: 'NNNNY' },
   training_logs_ingest: { sql: `select public.training_logs_ingest('[]')`, expect: 'NNNNY' },
   training_search_index: { sql: 'select public.training_search_index()', expect: 'NNNNY' },

@@ -107,6 +107,23 @@ class EveryRoute(unittest.TestCase):
         self.assertEqual(runs.objective_stats(objective)["count"], 1)
         self.assertEqual(runs.compare_gradient_methods(objective)["methods"][0]["gradient_method"], tag)
         self.assertEqual(runs.delete_objectives(ids[2]), {"run_id": ids[2], "deleted": 1})
+
+        # metadata for manual actions: at launch, merged by update (None removes a key / clears), searchable
+        noted = runs.create(unique("r"), config, host=tag, metadata={"ticket": "ML-1", "notes": {"a": 1}})
+        self.assertEqual(noted["metadata"], {"ticket": "ML-1", "notes": {"a": 1}})
+        merged = runs.update(noted["run_id"], {"notes": {"a": None, "b": 2}, "reviewed": True})
+        self.assertEqual(merged["metadata"], {"ticket": "ML-1", "notes": {"b": 2}, "reviewed": True})
+        self.assertEqual([r["run_id"] for r in runs.list(filter=f"host = '{tag}' AND metadata.reviewed = true")], [noted["run_id"]])
+        self.assertIsNone(runs.update(noted["run_id"], None)["metadata"])
+        with self.assertRaises(BadRequest):
+            runs.update(noted["run_id"], ["not", "an", "object"])  # type: ignore[arg-type]
+
+        # seed 002's "compare gradient methods" without an objective
+        by_method = runs.gradient_method_stats(filter=f"host = '{tag}'")["methods"]
+        self.assertEqual(len(by_method), 1)
+        self.assertEqual({k: by_method[0][k] for k in ("gradient_method", "runs", "completed", "crashed", "active", "success_rate")},
+                         {"gradient_method": tag, "runs": 4, "completed": 1, "crashed": 1, "active": 2, "success_rate": 0.5})
+        self.assertEqual(runs.gradient_method_stats(filter=f"host = '{tag}'", created_after="2999-01-01T00:00:00Z")["methods"], [])
         with self.assertRaises(NotFound):
             runs.get(unique("missing"))
 
@@ -138,6 +155,10 @@ class EveryRoute(unittest.TestCase):
         self.assertEqual(packages.get_version(v1["id"])["snapshot_sha256"], published["snapshot_sha256"])
         self.assertEqual([v["version_number"] for v in packages.list_versions(pid)], [2, 1])
         self.assertEqual([v["version_number"] for v in packages.list_versions(pid, status="published")], [1])
+        packages.update_training(v2["id"], budget_limit=10, actual_cost=12)
+        self.assertEqual([v["version_number"] for v in packages.list_versions(pid, over_budget=True)], [2])
+        self.assertEqual([v["version_number"] for v in packages.list_versions(pid, over_budget=False)], [1])
+        self.assertEqual([a["threshold"] for a in packages.get_version(v2["id"])["cost_alerts_sent"]], [0.8, 1])
         deployed = packages.set_deployment(v1["id"], True, deployment_target="hf_space",
                                            deployment_url="https://huggingface.co/spaces/me/sft")
         self.assertTrue(deployed["is_deployed"])

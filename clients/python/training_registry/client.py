@@ -108,11 +108,23 @@ class Runs(_Resource):
     def create(self, run_id: str, config: Mapping[str, Any], *, wandb_run_id: Optional[str] = None,
                chain_of_custody_id: Optional[str] = None, run_name: Optional[str] = None,
                config_file_path: Optional[str] = None, host: Optional[str] = None,
-               instance_id: Optional[str] = None) -> Dict[str, Any]:
+               instance_id: Optional[str] = None, metadata: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
         """Registers a run at launch (status ``launched``). The same launch again answers the stored run."""
         return self._http.call("POST", "/runs", json_body={"run_id": run_id, "config": config, **drop_none(
             wandb_run_id=wandb_run_id, chain_of_custody_id=chain_of_custody_id, run_name=run_name,
-            config_file_path=config_file_path, host=host, instance_id=instance_id)})
+            config_file_path=config_file_path, host=host, instance_id=instance_id, metadata=metadata)})
+
+    def update(self, run_id: str, metadata: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+        """Changes a run's free-form metadata (owner only): merged over the stored object as a JSON merge patch
+        (a key set to None is removed); ``metadata=None`` clears it all."""
+        return self._http.call("PATCH", f"/runs/{quote(run_id)}", json_body={"metadata": metadata})
+
+    def gradient_method_stats(self, *, filter: Optional[str] = None, created_after: Any = None,
+                              created_before: Any = None) -> Dict[str, Any]:
+        """Per gradient method: runs, completed/failed/crashed/active, ``success_rate`` and the mean, p50 and p90
+        duration of completed runs (None where there is nothing to average), over ``filter`` and a created_at range."""
+        return self._http.call("GET", "/runs/analytics/gradient-methods",
+                               params=drop_none(filter=filter, created_after=created_after, created_before=created_before))
 
     def list(self, *, filter: Optional[str] = None, order_by: Optional[str] = None, status: Optional[str] = None,
              host: Optional[str] = None, gradient_method: Optional[str] = None, batch_size: Optional[int] = None,
@@ -204,8 +216,11 @@ class Packages(_Resource):
         ``change_summary``, ``estimated_cost``, ``budget_limit``."""
         return self._http.call("POST", f"/packages/{quote(package_id)}/versions", json_body=drop_none(**fields))
 
-    def list_versions(self, package_id: str, *, status: Optional[str] = None, page_size: Optional[int] = None) -> Pager:
-        return self._pager(f"/packages/{quote(package_id)}/versions", drop_none(status=status), page_size)
+    def list_versions(self, package_id: str, *, status: Optional[str] = None, over_budget: Optional[bool] = None,
+                      page_size: Optional[int] = None) -> Pager:
+        """Versions newest first; ``over_budget=True``: those whose actual_cost reached their budget_limit."""
+        return self._pager(f"/packages/{quote(package_id)}/versions", drop_none(status=status, over_budget=over_budget),
+                           page_size)
 
     def get_version(self, version_id: str) -> Dict[str, Any]:
         return self._http.call("GET", f"/packages/versions/{quote(version_id)}")

@@ -321,6 +321,7 @@ export interface RpcFunctions {
       p_status?: string | null;
       p_limit?: number | null;
       p_cursor?: string | null;
+      p_over_budget?: boolean | null;
     };
     returns: unknown;
   };
@@ -380,6 +381,7 @@ export interface RpcFunctions {
       p_config_file_path?: string | null;
       p_host?: string | null;
       p_instance_id?: string | null;
+      p_metadata?: unknown;
     };
     returns: unknown;
   };
@@ -392,6 +394,14 @@ export interface RpcFunctions {
   runs_get: {
     args: {
       p_run_id: string | null;
+    };
+    returns: unknown;
+  };
+  runs_gradient_method_stats: {
+    args: {
+      p_filter?: unknown;
+      p_created_after?: string | null;
+      p_created_before?: string | null;
     };
     returns: unknown;
   };
@@ -440,6 +450,13 @@ export interface RpcFunctions {
     args: {
       p_run_id: string | null;
       p_s3_key: string | null;
+    };
+    returns: unknown;
+  };
+  runs_set_metadata: {
+    args: {
+      p_run_id: string | null;
+      p_metadata: unknown;
     };
     returns: unknown;
   };

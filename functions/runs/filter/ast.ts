@@ -36,6 +36,7 @@ export type Literal = z.infer<typeof Literal>;
 export const Field = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('column'), name: z.enum(COLUMN_NAMES) }),
   z.strictObject({ kind: z.literal('config'), path: z.array(z.string().min(1).max(200)).min(1).max(32) }),
+  z.strictObject({ kind: z.literal('metadata'), path: z.array(z.string().min(1).max(200)).min(1).max(32) }),
   z.strictObject({ kind: z.literal('metric'), key: z.string().min(1).max(500) }),
   z.strictObject({ kind: z.literal('objective'), name: z.string().min(1).max(200), metric: z.enum(OBJECTIVE_METRICS) }),
 ]);

@@ -239,6 +239,7 @@ function resolveField(tok: Extract<Token, { t: 'ident' }>): Field {
   const [head, ...rest] = tok.segments;
   const root = head!.quoted ? null : head!.text.toLowerCase();
   if (root === 'config' && rest.length > 0) return { kind: 'config', path: rest.map((s) => s.text) };
+  if (root === 'metadata' && rest.length > 0) return { kind: 'metadata', path: rest.map((s) => s.text) };
   if ((root === 'metrics' || root === 'metric') && rest.length > 0) {
     return { kind: 'metric', key: rest.map((s) => s.text).join('.') };
   }
@@ -257,7 +258,7 @@ function resolveField(tok: Extract<Token, { t: 'ident' }>): Field {
   }
   throw new FilterSyntaxError(
     `unknown field ${tok.raw}: use a run column (${Object.keys(RUN_COLUMNS).slice(0, 6).join(', ')}, ...), ` +
-      'config.<path>, metrics.<key> or objective.<name>.<metric>', tok.col);
+      'config.<path>, metadata.<path>, metrics.<key> or objective.<name>.<metric>', tok.col);
 }
 
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/;
@@ -273,7 +274,7 @@ function checkLiteral(field: Field, tok: Extract<Token, { t: 'ident' }>, value: 
     if (typeof value !== 'number') throw new FilterSyntaxError(`${name} is a number: compare it with a number`, col);
     return;
   }
-  if (field.kind !== 'column') return; // config and metrics values are JSON: any literal
+  if (field.kind !== 'column') return; // config, metadata and metrics values are JSON: any literal
   const type = RUN_COLUMNS[field.name];
   if (type === 'integer' || type === 'double precision') {
     if (typeof value !== 'number') throw new FilterSyntaxError(`${name} is a number: compare it with a number`, col);

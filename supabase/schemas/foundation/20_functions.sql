@@ -346,6 +346,40 @@ revoke all on function "private"."jsonb_int"(jsonb) from public;
 
 grant execute on function "private"."jsonb_int"(jsonb) to "authenticated", "postgres", "service_role";
 
+-- RFC 7396 JSON merge patch: keys of the patch replace the target's, a null
+-- removes the key, objects merge recursively, anything else replaces.
+create or replace function private.jsonb_merge_patch (
+  p_target jsonb,
+  p_patch  jsonb
+)
+  returns jsonb
+  language plpgsql
+  immutable
+  set search_path to ''
+  AS $function$
+declare
+  v_target jsonb := case when jsonb_typeof(p_target) = 'object' then p_target else '{}'::jsonb end;
+  v_key text;
+  v_value jsonb;
+begin
+  if jsonb_typeof(p_patch) is distinct from 'object' then
+    return p_patch;
+  end if;
+  for v_key, v_value in select key, value from jsonb_each(p_patch) loop
+    if jsonb_typeof(v_value) = 'null' then
+      v_target := v_target - v_key;
+    else
+      v_target := jsonb_set(v_target, array[v_key], private.jsonb_merge_patch(v_target -> v_key, v_value));
+    end if;
+  end loop;
+  return v_target;
+end
+$function$;
+
+revoke all on function "private"."jsonb_merge_patch"(jsonb, jsonb) from public;
+
+grant execute on function "private"."jsonb_merge_patch"(jsonb, jsonb) to "authenticated", "postgres", "service_role";
+
 -- A JSON value as a number: JSON numbers, and strings holding a number
 -- (PyYAML reads `3e-4` as a string); anything else is null.
 create or replace function private.jsonb_num (

@@ -4,6 +4,20 @@
 
 set check_function_bodies = off;
 
+-- ---------------------------------------------------------------------------
+-- 3. Budget alerts. The thresholds are fractions of budget_limit; a
+-- migration changes them by replacing this function.
+create or replace function private.budget_alert_thresholds()
+  returns numeric[]
+  language sql
+  immutable
+  set search_path to ''
+  AS $function$ select array[0.8, 1.0]::numeric[] $function$;
+
+revoke all on function "private"."budget_alert_thresholds"() from public;
+
+grant execute on function "private"."budget_alert_thresholds"() to "authenticated", "postgres", "service_role";
+
 -- Differences between two JSON values as JSON-pointer operations (RFC 6901
 -- paths, RFC 6902 op names): objects key by key, arrays index by index.
 create or replace function private.jsonb_diff (
@@ -310,6 +324,41 @@ $function$;
 revoke all on function "private"."package_version_before_update"() from public;
 
 grant execute on function "private"."package_version_before_update"() to "postgres";
+
+-- cost_alerts_sent is the database's: whatever a writer sends (any role) is
+-- replaced by what was recorded, and an alert is appended, once per
+-- threshold and version, when actual_cost reaches threshold × budget_limit:
+-- {"threshold", "actual_cost", "budget_limit", "sent_at"}. An alert stays
+-- when the cost or the budget moves afterwards: it was sent.
+create or replace function private.package_version_cost_alerts()
+  returns trigger
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  v_threshold numeric;
+begin
+  new.cost_alerts_sent := case when tg_op = 'UPDATE' then old.cost_alerts_sent else '[]'::jsonb end;
+  if new.actual_cost is null or new.budget_limit is null then
+    return new;
+  end if;
+  foreach v_threshold in array private.budget_alert_thresholds() loop
+    if new.actual_cost >= v_threshold * new.budget_limit
+       and not exists (select 1 from jsonb_array_elements(new.cost_alerts_sent) a
+                        where jsonb_typeof(a) = 'object' and jsonb_typeof(a -> 'threshold') = 'number'
+                          and (a ->> 'threshold')::numeric = v_threshold) then
+      new.cost_alerts_sent := new.cost_alerts_sent || jsonb_build_array(jsonb_build_object(
+        'threshold', v_threshold, 'actual_cost', new.actual_cost, 'budget_limit', new.budget_limit,
+        'sent_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')));
+    end if;
+  end loop;
+  return new;
+end
+$function$;
+
+revoke all on function "private"."package_version_cost_alerts"() from public;
+
+grant execute on function "private"."package_version_cost_alerts"() to "postgres";
 
 create or replace function private.package_version_json (
   v public.training_package_versions

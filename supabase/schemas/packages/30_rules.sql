@@ -42,6 +42,10 @@ create index training_package_versions_deployment_idx on public.training_package
 
 create index training_package_versions_model_snapshot_idx on public.training_package_versions using gin (model_snapshot);
 
+-- "Which versions are at or over budget": actual_cost >= budget_limit.
+create index training_package_versions_over_budget_idx on public.training_package_versions using btree (package_id, version_number desc)
+  where (actual_cost >= budget_limit);
+
 create index training_package_versions_package_parent_idx on public.training_package_versions using btree (package_id, parent_version_id);
 
 -- Indexes. "By package, version desc" is the unique (package_id, version_number)
@@ -70,6 +74,10 @@ create trigger training_package_versions_before_insert
 create trigger training_package_versions_before_update
   before update on public.training_package_versions
   for each row execute function private.package_version_before_update();
+
+create trigger training_package_versions_cost_alerts
+  before insert or update of actual_cost, budget_limit, cost_alerts_sent on public.training_package_versions
+  for each row execute function private.package_version_cost_alerts();
 
 alter table "public"."training_package_versions"
   add column "created_by" uuid default auth.uid();

@@ -106,10 +106,6 @@ revoke all ("config_snapshot") on table "public"."training_package_versions" fro
 
 grant insert ("config_snapshot"), update ("config_snapshot") on table "public"."training_package_versions" to "authenticated";
 
-revoke all ("cost_alerts_sent") on table "public"."training_package_versions" from "authenticated";
-
-grant update ("cost_alerts_sent") on table "public"."training_package_versions" to "authenticated";
-
 revoke all ("dataset_snapshot") on table "public"."training_package_versions" from "authenticated";
 
 grant insert ("dataset_snapshot"), update ("dataset_snapshot") on table "public"."training_package_versions" to "authenticated";

@@ -23,7 +23,7 @@ revoke all on function "public"."get_next_version_number"(uuid) from public, "an
 
 grant execute on function "public"."get_next_version_number"(uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_archive_version (
   p_version_id uuid
 )
@@ -69,7 +69,7 @@ grant execute on function "public"."packages_create"(text, text, jsonb) to "auth
 -- A new draft. Snapshots left out start from the package's config and empty
 -- model and dataset snapshots.
 -- Rules: training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
---         training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+--         training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_create_version (
   p_package_id       uuid,
   p_name             text    default null::text,
@@ -102,7 +102,7 @@ revoke all on function "public"."packages_create_version"(uuid, text, jsonb, jso
 
 grant execute on function "public"."packages_create_version"(uuid, text, jsonb, jsonb, jsonb, text, numeric, numeric) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_delete_version (
   p_version_id uuid
 )
@@ -127,7 +127,7 @@ revoke all on function "public"."packages_delete_version"(uuid) from public, "an
 grant execute on function "public"."packages_delete_version"(uuid) to "authenticated", "postgres", "service_role";
 
 -- What changed from `against` (old) to the version (new), over the three snapshots.
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_diff_versions (
   p_version_id uuid,
   p_against    uuid
@@ -159,7 +159,7 @@ revoke all on function "public"."packages_diff_versions"(uuid, uuid) from public
 
 grant execute on function "public"."packages_diff_versions"(uuid, uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_fork_version (
   p_version_id     uuid,
   p_name           text default null::text,
@@ -203,7 +203,7 @@ revoke all on function "public"."packages_get"(uuid) from public, "anon", "authe
 
 grant execute on function "public"."packages_get"(uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_get_version (
   p_version_id uuid
 )
@@ -217,7 +217,7 @@ revoke all on function "public"."packages_get_version"(uuid) from public, "anon"
 
 grant execute on function "public"."packages_get_version"(uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 --         training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_get_version_by_number (
   p_package_id     uuid,
@@ -286,13 +286,14 @@ revoke all on function "public"."packages_list"(integer, text) from public, "ano
 
 grant execute on function "public"."packages_list"(integer, text) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 --         training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_list_versions (
-  p_package_id uuid,
-  p_status     text    default null::text,
-  p_limit      integer default 50,
-  p_cursor     text    default null::text
+  p_package_id  uuid,
+  p_status      text    default null::text,
+  p_limit       integer default 50,
+  p_cursor      text    default null::text,
+  p_over_budget boolean default null::boolean
 )
   returns jsonb
   language plpgsql
@@ -320,15 +321,24 @@ begin
       raise exception using errcode = '22023', message = 'invalid cursor';
     end if;
   end if;
-  -- Two statements rather than "(p_status is null or ...)": a cached generic
-  -- plan cannot turn an optional condition into an index bound, and would walk
-  -- the package from its newest version to the cursor.
-  if p_status is null then
+  -- Three statements rather than optional conditions: a cached generic plan
+  -- cannot turn "(p is null or ...)" into an index bound.
+  if p_over_budget then
+    select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
+           count(*), min((page.v).version_number)
+      into v_items, v_count, v_last
+      from (select v from public.training_package_versions v
+             where v.package_id = p_package_id and v.actual_cost >= v.budget_limit
+               and (p_status is null or v.status = p_status)
+               and v.version_number < coalesce(v_before, 2147483647)
+             order by v.version_number desc limit p_limit) page;
+  elsif p_status is null then
     select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
            count(*), min((page.v).version_number)
       into v_items, v_count, v_last
       from (select v from public.training_package_versions v
              where v.package_id = p_package_id and v.version_number < coalesce(v_before, 2147483647)
+               and (p_over_budget is null or not coalesce(v.actual_cost >= v.budget_limit, false))
              order by v.version_number desc limit p_limit) page;
   else
     select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
@@ -336,6 +346,7 @@ begin
       into v_items, v_count, v_last
       from (select v from public.training_package_versions v
              where v.package_id = p_package_id and v.status = p_status and v.version_number < coalesce(v_before, 2147483647)
+               and (p_over_budget is null or not coalesce(v.actual_cost >= v.budget_limit, false))
              order by v.version_number desc limit p_limit) page;
   end if;
   return jsonb_build_object('items', v_items, 'next_cursor',
@@ -343,9 +354,9 @@ begin
 end
 $function$;
 
-revoke all on function "public"."packages_list_versions"(uuid, text, integer, text) from public, "anon", "authenticated", "service_role";
+revoke all on function "public"."packages_list_versions"(uuid, text, integer, text, boolean) from public, "anon", "authenticated", "service_role";
 
-grant execute on function "public"."packages_list_versions"(uuid, text, integer, text) to "authenticated", "postgres", "service_role";
+grant execute on function "public"."packages_list_versions"(uuid, text, integer, text, boolean) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_configs: triggers training_configs_keep_published, training_configs_owner, training_configs_set_updated_at (packages/30_rules.sql); policies training_configs_delete_own, training_configs_insert_own, training_configs_select_own, training_configs_update_own (packages/40_access.sql)
 create or replace function public.packages_next_version_number (
@@ -368,7 +379,7 @@ grant execute on function "public"."packages_next_version_number"(uuid) to "auth
 -- finds the row no longer a draft: exactly one succeeds, the other gets 409.
 -- The trigger stamps published_at/by and the hash; the package's current
 -- version follows.
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_publish_version (
   p_version_id uuid
 )
@@ -392,7 +403,7 @@ revoke all on function "public"."packages_publish_version"(uuid) from public, "a
 
 grant execute on function "public"."packages_publish_version"(uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_set_deployment (
   p_version_id        uuid,
   p_is_deployed       boolean,
@@ -417,8 +428,8 @@ revoke all on function "public"."packages_set_deployment"(uuid, boolean, text, t
 
 grant execute on function "public"."packages_set_deployment"(uuid, boolean, text, text, text) to "authenticated", "postgres", "service_role";
 
--- Training progress and costs: the keys present in p_changes are set.
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- packages_set_training as in 20261124000000, without cost_alerts_sent.
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_set_training (
   p_version_id uuid,
   p_changes    jsonb
@@ -432,7 +443,7 @@ declare
   v_unknown text[];
 begin
   select array_agg(k order by k) into v_unknown from jsonb_object_keys(p_changes) k
-   where k not in ('training_status', 'training_metrics', 'estimated_cost', 'actual_cost', 'budget_limit', 'cost_alerts_sent');
+   where k not in ('training_status', 'training_metrics', 'estimated_cost', 'actual_cost', 'budget_limit');
   if v_unknown is not null then
     raise exception using errcode = '22023', message = format('unknown fields: %s', array_to_string(v_unknown, ', '));
   end if;
@@ -446,7 +457,7 @@ grant execute on function "public"."packages_set_training"(uuid, jsonb) to "auth
 
 -- Edit a draft: the keys present in p_changes are set (null clears a nullable
 -- field), the others are left alone.
--- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
+-- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_update_version (
   p_version_id uuid,
   p_changes    jsonb

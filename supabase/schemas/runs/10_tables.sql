@@ -27,6 +27,7 @@ create table "public"."training_runs" (
   "created_at_db"         timestamp with time zone not null default now(),
   "updated_at_db"         timestamp with time zone not null default now(),
   "wandb_reported_at"     timestamp with time zone,
+  "metadata"              jsonb,
   constraint "training_runs_chain_of_custody_id_length" check ((length(chain_of_custody_id) <= 200)),
   constraint "training_runs_config_file_path_length" check ((length(config_file_path) <= 2048)),
   constraint "training_runs_config_is_object" check ((jsonb_typeof(config_json) = 'object'::text)),
@@ -36,6 +37,8 @@ create table "public"."training_runs" (
   constraint "training_runs_final_metrics_is_object" check ((jsonb_typeof(final_metrics_json) = 'object'::text)),
   constraint "training_runs_host_length" check ((length(host) <= 200)),
   constraint "training_runs_instance_id_length" check ((length(instance_id) <= 200)),
+  constraint "training_runs_metadata_valid"
+    check (((jsonb_typeof(metadata) = 'object'::text) AND (pg_column_size(metadata) <= 65536) AND (NOT jsonb_path_exists(metadata, 'strict $.**{33}'::jsonpath)))),
   constraint "training_runs_pkey" primary key (run_id),
   constraint "training_runs_run_id_format"
     check

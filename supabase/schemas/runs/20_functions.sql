@@ -119,8 +119,9 @@ revoke all on function "private"."objective_must_exist"(text) from public;
 
 grant execute on function "private"."objective_must_exist"(text) to "authenticated", "postgres", "service_role";
 
--- A field as SQL: [expression over r, sql type, not null]. `ref` is SQL text
--- that evaluates to the field's AST node (a bound parameter and a fixed path).
+-- run_field_sql as in 20261123000000, with metadata.<path>: JSON like
+-- config.<path> (a JSON null counts as absent). Paths are bounded by
+-- private.run_filter_check (32 keys), which reads field.path of any kind.
 create or replace function private.run_field_sql (
   field jsonb,
   ref   text
@@ -143,6 +144,8 @@ begin
     when 'config' then
       -- JSON null counts as absent: IS NULL matches it and it sorts with the nulls.
       return array[format('nullif(r.config_json #> private.jsonb_text_array(%s -> ''path''), ''null''::jsonb)', ref), 'jsonb', 'false'];
+    when 'metadata' then
+      return array[format('nullif(r.metadata #> private.jsonb_text_array(%s -> ''path''), ''null''::jsonb)', ref), 'jsonb', 'false'];
     when 'metric' then
       return array[format('nullif(r.final_metrics_json -> (%s ->> ''key''), ''null''::jsonb)', ref), 'jsonb', 'false'];
     when 'objective' then

@@ -93,6 +93,10 @@ revoke all ("instance_id") on table "public"."training_runs" from "authenticated
 
 grant insert ("instance_id"), update ("instance_id") on table "public"."training_runs" to "authenticated";
 
+revoke all ("metadata") on table "public"."training_runs" from "authenticated";
+
+grant insert ("metadata"), update ("metadata") on table "public"."training_runs" to "authenticated";
+
 revoke all ("run_id") on table "public"."training_runs" from "authenticated";
 
 grant insert ("run_id") on table "public"."training_runs" to "authenticated";

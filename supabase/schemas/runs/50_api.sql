@@ -53,7 +53,8 @@ create or replace function public.runs_create (
   p_run_name            text  default null::text,
   p_config_file_path    text  default null::text,
   p_host                text  default null::text,
-  p_instance_id         text  default null::text
+  p_instance_id         text  default null::text,
+  p_metadata            jsonb default null::jsonb
 )
   returns jsonb
   language plpgsql
@@ -63,9 +64,9 @@ declare
   r public.training_runs;
 begin
   insert into public.training_runs
-    (run_id, config_json, wandb_run_id, chain_of_custody_id, run_name, config_file_path, host, instance_id)
+    (run_id, config_json, wandb_run_id, chain_of_custody_id, run_name, config_file_path, host, instance_id, metadata)
   values
-    (p_run_id, p_config, p_wandb_run_id, p_chain_of_custody_id, p_run_name, p_config_file_path, p_host, p_instance_id)
+    (p_run_id, p_config, p_wandb_run_id, p_chain_of_custody_id, p_run_name, p_config_file_path, p_host, p_instance_id, p_metadata)
   on conflict (run_id) do nothing
   returning * into r;
   if found then
@@ -84,6 +85,7 @@ begin
      and (p_config_file_path is null or p_config_file_path = r.config_file_path)
      and (p_host is null or p_host = r.host)
      and (p_instance_id is null or p_instance_id = r.instance_id)
+     and (p_metadata is null or p_metadata = r.metadata)
   then
     return jsonb_build_object('created', false, 'run', private.run_json(r));
   end if;
@@ -92,9 +94,9 @@ begin
 end
 $function$;
 
-revoke all on function "public"."runs_create"(text, jsonb, text, text, text, text, text, text) from public, "anon", "authenticated", "service_role";
+revoke all on function "public"."runs_create"(text, jsonb, text, text, text, text, text, text, jsonb) from public, "anon", "authenticated", "service_role";
 
-grant execute on function "public"."runs_create"(text, jsonb, text, text, text, text, text, text) to "authenticated", "postgres", "service_role";
+grant execute on function "public"."runs_create"(text, jsonb, text, text, text, text, text, text, jsonb) to "authenticated", "postgres", "service_role";
 
 -- Removes a run's objective rows (the owner only). They come back from config
 -- and final metrics the next time either changes.
@@ -145,6 +147,70 @@ $function$;
 revoke all on function "public"."runs_get"(text) from public, "anon", "authenticated", "service_role";
 
 grant execute on function "public"."runs_get"(text) to "authenticated", "postgres", "service_role";
+
+-- ---------------------------------------------------------------------------
+-- 1. Per gradient method (seed 002's "compare gradient methods", with no
+-- objective needed): runs, how many completed / failed / crashed / still
+-- active, success rate = completed / finished (null when none finished), and
+-- over completed runs with a duration its mean, p50 and p90 (interpolated;
+-- null when there are none). Over the runs the caller may read (security
+-- invoker: RLS decides), narrowed by a filter AST (checked and compiled as
+-- runs_list does it) and created_at in [created_after, created_before).
+-- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
+create or replace function public.runs_gradient_method_stats (
+  p_filter         jsonb                    default null::jsonb,
+  p_created_after  timestamp with time zone default null::timestamp with time zone,
+  p_created_before timestamp with time zone default null::timestamp with time zone
+)
+  returns jsonb
+  language plpgsql
+  stable
+  set jit to 'off'
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+declare
+  v_where text := 'true';
+  v_compiled record;
+  v_leaves jsonb;
+  v_methods jsonb;
+begin
+  perform private.run_filter_check(p_filter, null);
+  if p_filter is not null then
+    select * into v_compiled from private.run_filter_compile(p_filter, '$1', 0);
+    v_where := v_compiled.sql;
+    v_leaves := v_compiled.leaves;
+  end if;
+  execute format($q$
+    select coalesce(jsonb_agg(to_jsonb(m) order by m.gradient_method nulls last), '[]'::jsonb)
+    from (
+      select r.gradient_method,
+        count(*) as runs,
+        count(*) filter (where r.status = 'completed') as completed,
+        count(*) filter (where r.status = 'failed') as failed,
+        count(*) filter (where r.status = 'crashed') as crashed,
+        count(*) filter (where r.status in ('launched', 'running')) as active,
+        round(count(*) filter (where r.status = 'completed')::numeric
+          / nullif(count(*) filter (where r.status in ('completed', 'failed', 'crashed')), 0), 4) as success_rate,
+        avg(r.duration_seconds) filter (where r.status = 'completed') as mean_duration_seconds,
+        percentile_cont(0.5) within group (order by r.duration_seconds) filter (where r.status = 'completed') as p50_duration_seconds,
+        percentile_cont(0.9) within group (order by r.duration_seconds) filter (where r.status = 'completed') as p90_duration_seconds
+      from public.training_runs r
+      where (%s)
+        and ($2::timestamptz is null or r.created_at >= $2)
+        and ($3::timestamptz is null or r.created_at < $3)
+      group by r.gradient_method
+    ) m $q$, v_where)
+  into v_methods
+  using v_leaves, p_created_after, p_created_before;
+  return jsonb_build_object('created_after', p_created_after, 'created_before', p_created_before, 'methods', v_methods);
+end
+$function$;
+
+revoke all on function "public"."runs_gradient_method_stats"(jsonb, timestamp with time zone, timestamp with time zone) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."runs_gradient_method_stats"(jsonb, timestamp with time zone, timestamp with time zone) to "authenticated", "postgres", "service_role";
 
 -- As in 20261123000000, with the checks first and the filter compiled by
 -- private.run_filter_compile ($10 is the array of predicates).
@@ -428,6 +494,45 @@ $function$;
 revoke all on function "public"."runs_set_conversation"(text, text) from public, "anon", "authenticated", "service_role";
 
 grant execute on function "public"."runs_set_conversation"(text, text) to "authenticated", "postgres", "service_role";
+
+-- PATCH /runs/:run_id: metadata merged (RFC 7396) over the stored object, or
+-- cleared with null. Owner only (403 for another user's run, 404 if absent).
+-- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
+--         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
+create or replace function public.runs_set_metadata (
+  p_run_id   text,
+  p_metadata jsonb
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  AS $function$
+declare
+  r public.training_runs := private.run_for_update(p_run_id);
+  v_metadata jsonb;
+begin
+  if p_metadata is not null and jsonb_typeof(p_metadata) not in ('object', 'null') then
+    raise exception using errcode = '22023', message = 'metadata must be an object or null';
+  end if;
+  -- The merge recurses once per level: bound the patch before it runs.
+  if pg_catalog.pg_column_size(p_metadata) > 1048576 or jsonb_path_exists(p_metadata, 'strict $.**{33}') then
+    raise exception using errcode = '22023', message = 'metadata is larger than 1 MB or nests deeper than 32 levels';
+  end if;
+  v_metadata := case when p_metadata is null or jsonb_typeof(p_metadata) = 'null' then null
+                     else private.jsonb_merge_patch(coalesce(r.metadata, '{}'::jsonb), p_metadata) end;
+  update public.training_runs set metadata = v_metadata
+  where run_id = r.run_id and metadata is distinct from v_metadata
+  returning * into r;
+  if not found then
+    select * into r from public.training_runs where run_id = p_run_id;
+  end if;
+  return private.run_json(r);
+end
+$function$;
+
+revoke all on function "public"."runs_set_metadata"(text, jsonb) from public, "anon", "authenticated", "service_role";
+
+grant execute on function "public"."runs_set_metadata"(text, jsonb) to "authenticated", "postgres", "service_role";
 
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
 create or replace function public.runs_stats()

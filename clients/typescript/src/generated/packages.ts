@@ -286,7 +286,15 @@ export interface components {
             estimated_cost: number | null;
             actual_cost: number | null;
             budget_limit: number | null;
-            cost_alerts_sent: unknown[];
+            /** @description budget alerts the database recorded, once per threshold (0.8 and 1.0 of budget_limit) when actual_cost reached it; not writable */
+            cost_alerts_sent: ({
+                threshold: number;
+                actual_cost: number;
+                budget_limit: number;
+                sent_at: string;
+            } & {
+                [key: string]: unknown;
+            })[];
             /** @description sha256 of the canonical JSON of the three snapshots, set at publish */
             snapshot_sha256: string | null;
         };
@@ -357,7 +365,6 @@ export interface components {
             estimated_cost?: number | null;
             actual_cost?: number | null;
             budget_limit?: number | null;
-            cost_alerts_sent?: unknown[];
         };
         NextVersionNumber: {
             package_id: string;
@@ -1531,6 +1538,8 @@ export interface operations {
                 /** @description next_cursor of the previous page */
                 cursor?: string;
                 status?: "draft" | "published" | "archived";
+                /** @description true: only versions whose actual_cost has reached their budget_limit; false: only the others */
+                over_budget?: "true" | "false";
             };
             header?: never;
             path: {

@@ -37,6 +37,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/analytics/gradient-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per gradient method: runs, completed/failed/crashed, success rate, mean/p50/p90 duration of completed runs */
+        get: operations["getGradientMethodStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/objectives/{name}/stats": {
         parameters: {
             query?: never;
@@ -119,7 +136,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a run's metadata (owner only) */
+        patch: operations["updateRun"];
         trace?: never;
     };
     "/runs/{run_id}/status": {
@@ -246,6 +264,9 @@ export interface components {
             error_log_s3_key: string | null;
             crash_analysis_s3_key: string | null;
             error_message: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
             created_by: string | null;
             created_at_db: string;
             updated_at_db: string;
@@ -287,6 +308,19 @@ export interface components {
             config_file_path?: string | null;
             host?: string | null;
             instance_id?: string | null;
+            /**
+             * @description free-form object for manual actions (at most 64 kB)
+             * @example {
+             *       "ticket": "ML-123",
+             *       "notes": "rerun with seed 7",
+             *       "tags": [
+             *         "sweep-11"
+             *       ]
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
         };
         QueryByObjectives: {
             /**
@@ -316,6 +350,26 @@ export interface components {
             order_by?: string | null;
             limit?: number | null;
             cursor?: string | null;
+        };
+        GradientMethodStats: {
+            created_after: string | null;
+            created_before: string | null;
+            methods: {
+                /** @description null: runs whose config names no gradient method */
+                gradient_method: string | null;
+                runs: number;
+                completed: number;
+                failed: number;
+                crashed: number;
+                /** @description launched or running */
+                active: number;
+                /** @description completed / (completed + failed + crashed), 4 decimals; null when none finished */
+                success_rate: number | null;
+                /** @description over completed runs with a duration; null when there are none */
+                mean_duration_seconds: number | null;
+                p50_duration_seconds: number | null;
+                p90_duration_seconds: number | null;
+            }[];
         };
         ObjectiveStats: {
             objective_name: string;
@@ -362,6 +416,21 @@ export interface components {
             };
             with_blog_posts: number;
             with_crash_analysis: number;
+        };
+        PatchRun: {
+            /**
+             * @description RFC 7396 merge patch over the stored metadata (a key set to null is removed); null clears all metadata
+             * @example {
+             *       "ticket": "ML-123",
+             *       "notes": "rerun with seed 7",
+             *       "tags": [
+             *         "sweep-11"
+             *       ]
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            } | null;
         };
         UpdateRunStatus: {
             /** @enum {string} */
@@ -425,7 +494,7 @@ export interface operations {
                 created_before?: string;
                 has_blog_post?: "true" | "false";
                 has_crash_analysis?: "true" | "false";
-                /** @description filter language: AND/OR, parentheses, = != < <= > >=, IN, IS NULL, LIKE over run columns, config.<path>, metrics.<key>, objective.<name>.<metric> */
+                /** @description filter language: AND/OR, parentheses, = != < <= > >=, IN, IS NULL, LIKE over run columns, config.<path>, metadata.<path>, metrics.<key>, objective.<name>.<metric> */
                 filter?: string;
                 /** @description <field> [ASC|DESC] over the fields filter accepts, or <column>.asc|.desc; default created_at DESC */
                 order_by?: string;
@@ -636,6 +705,96 @@ export interface operations {
                         items: components["schemas"]["Run"][];
                         next_cursor: string | null;
                     };
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: illegal transition, duplicate, or immutable */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getGradientMethodStats: {
+        parameters: {
+            query?: {
+                /** @description filter language: AND/OR, parentheses, = != < <= > >=, IN, IS NULL, LIKE over run columns, config.<path>, metadata.<path>, metrics.<key>, objective.<name>.<metric> */
+                filter?: string;
+                /** @description runs created at or after this time */
+                created_after?: string;
+                /** @description runs created before this time */
+                created_before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one entry per method */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradientMethodStats"];
                 };
             };
             /** @description invalid input */
@@ -1060,6 +1219,95 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description the run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: illegal transition, duplicate, or immutable */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchRun"];
+            };
+        };
+        responses: {
+            /** @description the run after the change */
             200: {
                 headers: {
                     [name: string]: unknown;
