@@ -91,6 +91,13 @@ function qualify(name: string): string {
   return n.includes('.') ? n : `public.${n}`;
 }
 
+/**
+ * Comments that only read right inside their migration: figures (they live in
+ * bench/README.md), references to other migrations or to what is "above" in
+ * that file, and "the same for" lead-ins.
+ */
+const MIGRATION_ONLY_COMMENT = /\b\d+(\.\d+)?\s*(µs|us|ms)\b|\b2026\d{4}|\babove\b|^-- The same for|^-- \d+\. /im;
+
 /** The comment lines directly above a statement (a blank line ends the block: file headers stay behind). */
 function leadingComment(statement: string): { comment: string; sql: string } {
   const lines = statement.split('\n');
@@ -115,7 +122,7 @@ function harvestMigrations(): { comments: Map<string, string>; createdIn: Map<st
         if (!match) continue;
         const k = key(match);
         if (!createdIn.has(k)) createdIn.set(k, m.name);
-        if (comment && !/\b\d+(\.\d+)?\s*(µs|us|ms)\b/.test(comment)) comments.set(k, comment);
+        if (comment && !MIGRATION_ONLY_COMMENT.test(comment)) comments.set(k, comment);
         if (k.startsWith('trigger:')) triggers.set(k, sql.replace(/^create\s+or\s+replace\s+/i, 'create '));
         break;
       }
@@ -184,6 +191,35 @@ function referencedFirst(objects: ObjectInfo[]): ObjectInfo[] {
   return out;
 }
 
+/** CREATE TABLE with the columns later ALTER TABLE ... ADD COLUMN statements add, in catalog order. */
+function inlineAddedColumns(statements: string[], order: string[]): string[] {
+  const added = new Map<string, string>();
+  const rest: string[] = [];
+  for (const st of statements) {
+    const m = /^alter table "[^"]+"\."[^"]+"\s+add column ("([^"]+)"[\s\S]*);$/i.exec(st);
+    if (m) added.set(m[2]!, `  ${m[1]!.replace(/\s*\n\s*/g, ' ')}`);
+    else rest.push(st);
+  }
+  if (added.size === 0) return statements;
+  const i = rest.findIndex((st) => /^create table/i.test(st));
+  const lines = rest[i]!.split('\n');
+  const head = lines[0]!;
+  const body = lines.slice(1, -1);
+  // one element per column or constraint: a line at two spaces starts one, deeper lines continue it
+  const elements: string[] = [];
+  for (const line of body) {
+    if (/^ {2}\S/.test(line)) elements.push(line.replace(/,$/, ''));
+    else elements[elements.length - 1] += `\n${line.replace(/,$/, '')}`;
+  }
+  const columns = new Map(elements.filter((e) => /^ {2}"/.test(e)).map((e) => [/^ {2}"([^"]+)"/.exec(e)![1]!, e]));
+  for (const [name, def] of added) columns.set(name, def);
+  const ordered = order.map((name) => columns.get(name)).filter((e): e is string => e !== undefined);
+  if (ordered.length !== columns.size) throw new Error(`${head}: columns and catalog order disagree`);
+  const constraints = elements.filter((e) => !/^ {2}"/.test(e));
+  rest[i] = [head, [...ordered, ...constraints].join(',\n'), lines[lines.length - 1]].join('\n');
+  return rest;
+}
+
 /** Which layer a statement of a table's file belongs to. */
 function tableLayer(sql: string): Layer {
   if (/^create\s+table/i.test(sql)) return 'tables';
@@ -211,6 +247,16 @@ async function main() {
     await applyLocalShim(baseline.client);
     await ensureHistoryTable(baseline.client);
     const ours = exportCatalog(migrated.url);
+    // Columns pg-delta adds with ALTER TABLE (those whose default or generation
+    // calls a function) go back into their CREATE TABLE at their position, so a
+    // database built from the schema files has the deployed column order.
+    const positions = await migrated.client.query<{ tbl: string; cols: string[] }>(`
+      select format('%s.%s', table_schema, table_name) as tbl, array_agg(column_name::text order by ordinal_position) as cols
+        from information_schema.columns where table_schema in ('public', 'private') group by 1`);
+    for (const { tbl, cols } of positions) {
+      const o = ours.get(`table:${tbl}`);
+      if (o) o.statements = inlineAddedColumns(o.statements, cols);
+    }
     const platform = new Set([...exportCatalog(baseline.url).values()].flatMap((o) => o.statements.map((s) => `${o.key}|${s}`)));
     const { comments, createdIn, triggers } = harvestMigrations();
     const ourStatements = new Set([...ours.values()].flatMap((o) => o.statements.map((st) => `${o.key}|${st}`)));
@@ -246,7 +292,11 @@ async function main() {
     // The tables a function body names, directly or through the private functions it calls.
     const bodies = new Map([...ours.values()].filter((o) => o.kind === 'function').map((o) => [o.key, o.statements[0] ?? '']));
     const tablesTouched = (body: string, seen = new Set<string>()): string[] => {
-      const tables = [...body.matchAll(/\bpublic\.(\w+)/g)].map((m) => `public.${m[1]}`).filter((t) => rulesOf.has(t));
+      const tables = [
+        ...[...body.matchAll(/\bpublic\.(\w+)/g)].map((m) => `public.${m[1]}`),
+        // tables named as text, for dynamic SQL over an allow-list (format('... public.%I', kind))
+        ...[...body.matchAll(/'(\w+)'/g)].map((m) => `public.${m[1]}`),
+      ].filter((t) => rulesOf.has(t));
       for (const m of body.matchAll(/\bprivate\.(\w+)\s*\(/g)) {
         const callee = `private.${m[1]}`;
         if (seen.has(callee) || !bodies.has(callee)) continue;

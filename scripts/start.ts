@@ -7,7 +7,7 @@ import { createGateway } from './lib/gateway.ts';
 import { listen } from './lib/http_server.ts';
 import { applySeed, prepareDatabase } from './lib/migrator.ts';
 import { startSearchIndexer } from './lib/search_indexer.ts';
-import { DEMO_USER_ID, mintToken } from './lib/tokens.ts';
+import { DEMO_PACKAGE_ID, DEMO_REVIEWER_ID, DEMO_USER_ID, mintToken } from './lib/tokens.ts';
 
 const started = performance.now();
 const port = Number(process.env.PORT ?? 54321);
@@ -37,13 +37,20 @@ const listening = await listen(gateway.fetch, { port, hostname: host }).catch(as
   process.exit(1);
 });
 const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
+const reviewerToken = await mintToken({ role: 'authenticated', sub: DEMO_REVIEWER_ID, email: 'reviewer@example.com' });
 const serviceToken = await mintToken({ role: 'service_role' });
+// The ids the README's examples start from, so nobody digs in seed.sql.
+const [template] = await client.query<{ id: string }>(
+  `select id from public.conversation_templates where template_name = 'financial_planning_consultation'`);
 const ms = Math.round(performance.now() - started);
 console.log(`training registry ready in ${ms} ms at http://${host}:${listening.port}/functions/v1/<${gateway.names.join('|')}> on ${description}`);
 console.log(`API reference: http://${host}:${listening.port}/functions/v1/<name>/docs`);
 console.log(`DEMO_USER_TOKEN=${userToken}`);
+console.log(`DEMO_REVIEWER_TOKEN=${reviewerToken}`);
 console.log(`SERVICE_ROLE_TOKEN=${serviceToken}`);
 console.log(`WANDB_WEBHOOK_TOKEN=${wandbToken}`);
+console.log(`DEMO_TEMPLATE_ID=${template?.id ?? ''}`);
+console.log(`DEMO_PACKAGE_ID=${DEMO_PACKAGE_ID}`);
 
 async function shutdown() {
   await listening.close();

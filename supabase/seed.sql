@@ -1,7 +1,8 @@
 -- Demo data for `npm start` (and `supabase db reset` locally). Idempotent:
 -- the local server applies it on every start.
 insert into auth.users (id, email)
-values ('00000000-0000-4000-8000-000000000001', 'demo@example.com')
+values ('00000000-0000-4000-8000-000000000001', 'demo@example.com'),
+       ('00000000-0000-4000-8000-000000000002', 'reviewer@example.com')
 on conflict (id) do nothing;
 
 insert into public.training_runs
@@ -62,9 +63,11 @@ select package_id, jsonb_set(config_snapshot, '{training,num_epochs}', '4'), mod
    and not exists (select 1 from public.training_package_versions
                     where parent_version_id = '00000000-0000-4000-8000-0000000000b1');
 
--- The demo user reviews, and three demo conversations: approved, flagged, waiting for review.
+-- The demo reviewer (another user: nobody reviews their own conversations),
+-- and three of the demo user's conversations: approved, flagged, waiting for review.
 insert into public.user_profiles (id, display_name, is_reviewer)
-values ('00000000-0000-4000-8000-000000000001', 'Demo reviewer', true)
+values ('00000000-0000-4000-8000-000000000001', 'Demo user', false),
+       ('00000000-0000-4000-8000-000000000002', 'Demo reviewer', true)
 on conflict (id) do nothing;
 
 do $$

@@ -25,12 +25,15 @@ export async function catalogSnapshot(client: SqlClient): Promise<Record<string,
     // ACLs as sorted items: a revoke and a grant give the same privileges in another order.
     function_grants: await q(`select format('%s.%s %s', n.nspname, p.proname, coalesce(${SORTED_ACL('p.proacl')}, 'default')) as x
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ${SCHEMAS}`),
-    table_grants: await q(`select format('%s.%s %s %s', table_schema, table_name, grantee, privilege_type) as x
+    // with the grant option: WITH GRANT OPTION is a privilege too
+    table_grants: await q(`select format('%s.%s %s %s%s', table_schema, table_name, grantee, privilege_type,
+        case when is_grantable = 'YES' then ' grantable' else '' end) as x
       from information_schema.role_table_grants where table_schema in ${SCHEMAS}`),
     triggers: await q(`select format('%s %s', tgname, pg_get_triggerdef(t.oid)) as x
       from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
       where not t.tgisinternal and n.nspname in ${SCHEMAS}`),
-    column_grants: await q(`select format('%s.%s.%s %s %s', table_schema, table_name, column_name, grantee, privilege_type) as x
+    column_grants: await q(`select format('%s.%s.%s %s %s%s', table_schema, table_name, column_name, grantee, privilege_type,
+        case when is_grantable = 'YES' then ' grantable' else '' end) as x
       from information_schema.column_privileges where table_schema in ${SCHEMAS}`),
     // Sequences, views and RLS switches; default privileges for future objects; comments (policy reasons).
     sequences: await q(`select format('%s.%s %s', n.nspname, c.relname, coalesce(${SORTED_ACL('c.relacl')}, 'default')) as x

@@ -24,10 +24,20 @@ async function columnAcls(client: SqlClient): Promise<ColumnAcls> {
   return out;
 }
 
-function parseAclItem(item: string): { grantee: string; privileges: string[] } {
-  const [grantee, rest] = item.split('=') as [string, string];
-  const letters = rest.split('/')[0]!.replaceAll('*', '');
-  return { grantee: grantee === '' ? 'public' : `"${grantee.replaceAll('"', '')}"`, privileges: [...letters].map((l) => PRIVILEGES[l]!).filter(Boolean) };
+/** `grantee=privileges/grantor`, a `*` after a letter marking the grant option; a quoted grantee may hold `=`. */
+function parseAclItem(item: string): { grantee: string; privileges: string[]; grantable: string[] } {
+  const m = /^((?:"(?:[^"]|"")*"|[^=])*)=([a-zA-Z*]*)\//.exec(item);
+  if (!m) throw new Error(`unreadable column privilege ${item}`);
+  const raw = m[1]!;
+  const name = raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw;
+  const privileges: string[] = [];
+  const grantable: string[] = [];
+  for (const [, letter, star] of m[2]!.matchAll(/([a-zA-Z])(\*?)/g)) {
+    const privilege = PRIVILEGES[letter!];
+    if (!privilege) continue;
+    (star ? grantable : privileges).push(privilege);
+  }
+  return { grantee: name === '' ? 'public' : `"${name.replaceAll('"', '""')}"`, privileges, grantable };
 }
 
 /** Tables a rendered plan creates or grants on at table level (identifiers as pg-delta quotes them). */
@@ -56,8 +66,9 @@ export async function columnGrantChanges(from: SqlClient, to: SqlClient, planned
       if (grantees.size === 0) continue;
       out.push(`revoke all (${quoteIdent(col)}) on table ${table} from ${[...grantees].join(', ')};`);
       for (const item of acl) {
-        const { grantee, privileges } = parseAclItem(item);
+        const { grantee, privileges, grantable } = parseAclItem(item);
         if (privileges.length) out.push(`grant ${privileges.join(', ')} (${quoteIdent(col)}) on table ${table} to ${grantee};`);
+        if (grantable.length) out.push(`grant ${grantable.join(', ')} (${quoteIdent(col)}) on table ${table} to ${grantee} with grant option;`);
       }
     }
   }

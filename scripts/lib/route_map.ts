@@ -73,22 +73,28 @@ function handlerCalls(functionDir: string, known: Set<string>): { id: RegExp; fn
     ...rpcNames(body),
     ...[...body.matchAll(/\b(\w+)\(/g)].map((m) => helpers.get(m[1]!)).filter((h): h is string => h !== undefined).flatMap(rpcNames),
   ])];
-  // up to the next declaration, comment or return at the factory's own indentation
-  const handlerBody = (rest: string) => rest.split(/\n(?=\S|  (?:\/\*\*|\/\/|(?:async\s+)?function\s|const\s|return\s))/)[0]!;
+  // a statement: from its start to the next line indented no deeper than it starts
+  const statementAt = (source: string, start: number, indent: number) => {
+    const next = new RegExp(`\\n[ \\t]{0,${indent}}\\S`, 'g');
+    next.lastIndex = start;
+    const end = next.exec(source);
+    return source.slice(start, end ? end.index : undefined);
+  };
   const idPattern = (id: string) => new RegExp(`^${id.split(/\$\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('\\w+')}$`);
   const out: { id: RegExp; fns: string[] }[] = [];
   for (const source of sources) {
     const operationOf = new Map<string, string>();
     for (const m of source.matchAll(/(\w+)\s*[:=]\s*createRoute\(\{\s*operationId:\s*['`]([^'`]+)['`]/g)) operationOf.set(m[1]!, m[2]!);
-    for (const block of source.split(/app\.openapi\(/).slice(1)) {
-      const key = /^(?:routes\.)?(\w+)/.exec(block)?.[1];
-      const operationId = key && operationOf.get(key);
-      if (operationId) out.push({ id: idPattern(operationId), fns: calledIn(handlerBody(block)) });
+    for (const m of source.matchAll(/^([ \t]*)app\.openapi\((?:routes\.)?(\w+)/gm)) {
+      const operationId = operationOf.get(m[2]!);
+      if (operationId) out.push({ id: idPattern(operationId), fns: calledIn(statementAt(source, m.index, m[1]!.length)) });
     }
     // routes registered by hand (registerPath) and served with app.<method>(path, ...)
     for (const m of source.matchAll(/registerPath\(\{\s*operationId:\s*'(\w+)',\s*method:\s*'(\w+)',\s*path:\s*'([^']+)'/g)) {
       const start = source.indexOf(`app.${m[2]}('${m[3]}'`);
-      if (start >= 0) out.push({ id: idPattern(m[1]!), fns: calledIn(handlerBody(source.slice(start))) });
+      if (start < 0) continue;
+      const indent = start - source.lastIndexOf('\n', start) - 1;
+      out.push({ id: idPattern(m[1]!), fns: calledIn(statementAt(source, start, indent)) });
     }
   }
   // exact ids before patterns

@@ -6,6 +6,10 @@ import { configuredJwtSecret } from '../../functions/_shared/http/auth.ts';
 import type { Role } from '../../functions/_shared/db/port.ts';
 
 export const DEMO_USER_ID = '00000000-0000-4000-8000-000000000001';
+/** The demo reviewer (supabase/seed.sql): another user than the demo user, who owns the demo conversations. */
+export const DEMO_REVIEWER_ID = '00000000-0000-4000-8000-000000000002';
+/** The demo package (supabase/seed.sql), owned by the demo user. */
+export const DEMO_PACKAGE_ID = '00000000-0000-4000-8000-0000000000a1';
 
 export function jwtSecret(): string {
   return configuredJwtSecret() ?? LOCAL_JWT_SECRET;

@@ -36,9 +36,10 @@ describe('conversations authoring rules (issue 18), through the table API', () =
     const start = async (filter: string | null) =>
       (await asAlice<{ e: Row }>(`select public.conversations_export_start('jsonl', 'openai', $1::text::jsonb, false, 'f.jsonl') as e`,
         [filter]))[0]!.e;
-    expect((await start('{"persona": "x"}')).filters).toEqual({ persona: 'x', status: 'approved' });
-    expect((await start(null)).filters).toEqual({ status: 'approved' });
-    expect((await start('{}')).filters).toEqual({ status: 'approved' });
+    expect((await start('{"persona": "x"}')).filters).toEqual({ persona: 'x', status: 'approved', flagged: false });
+    expect((await start(null)).filters).toEqual({ status: 'approved', flagged: false });
+    expect((await start('{}')).filters).toEqual({ status: 'approved', flagged: false });
+    expect((await start('{"flagged": true}')).filters).toEqual({ status: 'approved', flagged: true });
     expect((await start('{"status": "draft"}')).filters).toEqual({ status: 'draft' });
     await expect(start('{"status": null}')).rejects.toMatchObject({ code: '22023' });
     await expect(start('{"status": ["draft"]}')).rejects.toMatchObject({ code: '22023' });
@@ -165,5 +166,55 @@ describe('conversations authoring rules (issue 18), through the table API', () =
     await expect(as('authenticated', carol, 'select public.conversations_archive($1)', [c.id])).rejects.toMatchObject({ code: 'PT404' });
     await expect(as('anon', null, 'select public.conversations_submit($1)', [c.id])).rejects.toMatchObject({ code: '42501' });
     expect(await asAlice('select title, status from public.conversations where id = $1', [c.id])).toEqual([{ title: 'rules', status: 'generated' }]);
+  });
+  it('review is someone else\'s: no reopening or annotating one\'s own reviewed conversation, no submitting another user\'s draft', async () => {
+    const own = await newConversation(reviewer.id);
+    await as('authenticated', reviewer2.id, `select public.conversations_review($1, 'reject')`, [own.id]);
+    await expect(as('authenticated', reviewer.id, `select public.conversations_review($1, 'request_changes')`, [own.id]))
+      .rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/cannot reopen their own rejected/) });
+    await expect(as('authenticated', reviewer.id, `update public.conversations set status = 'needs_revision' where id = $1`, [own.id]))
+      .rejects.toMatchObject({ code: '42501' });
+    await expect(as('authenticated', reviewer.id, `update public.conversations set reviewer_notes = 'fine by me' where id = $1`, [own.id]))
+      .rejects.toMatchObject({ code: '42501' });
+    expect(await as('authenticated', reviewer2.id, `select public.conversations_review($1, 'request_changes') ->> 'status' as s`, [own.id]))
+      .toEqual([{ s: 'needs_revision' }]);
+
+    const draft = await newConversation(carol, { status: 'draft' });
+    await expect(as('authenticated', reviewer.id, `update public.conversations set status = 'pending_review' where id = $1`, [draft.id]))
+      .rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/only its author submits it/) });
+    expect(await as('authenticated', carol, `select public.conversations_submit($1) ->> 'status' as s`, [draft.id]))
+      .toEqual([{ s: 'pending_review' }]);
+  });
+
+  it('a template\'s success rate and rating follow review decisions, which archiving does not undo', async () => {
+    const [template] = await asService<{ id: string }>(`insert into public.conversation_templates (template_name, tier, template_text)
+      values ('record-' || gen_random_uuid(), 'template', 'x') returning id`);
+    const approved = await newConversation(alice, { template_id: template!.id });
+    const rejected = await newConversation(alice, { template_id: template!.id });
+    await as('authenticated', reviewer2.id, `select public.conversations_review($1, 'approve')`, [approved.id]);
+    await as('authenticated', reviewer2.id, `select public.conversations_review($1, 'reject')`, [rejected.id]);
+    const record = () => asService<{ success_rate: string; rating: string | null }>(
+      'select success_rate, rating from public.conversation_templates where id = $1', [template!.id]);
+    const before = await record();
+    expect(Number(before[0]!.success_rate)).toBe(0.5);
+    await asAlice('select public.conversations_archive($1)', [approved.id]);
+    await asAlice('select public.conversations_archive($1)', [rejected.id]);
+    expect(await record()).toEqual(before);
+  });
+
+  it('the default export leaves out approved conversations a later check flagged; naming flagged takes them', async () => {
+    const persona = `flag-${crypto.randomUUID()}`;
+    const c = await newConversation(alice, { persona });
+    await as('authenticated', reviewer2.id, `select public.conversations_review($1, 'approve')`, [c.id]);
+    await asService('update public.conversations set is_flagged = true, flag_reason = $2 where id = $1', [c.id, 'validation: roles']);
+    const exported = async (filter: Row) => {
+      const [e] = await asAlice<{ e: Row }>(`select public.conversations_export_start('jsonl', 'openai', $1::text::jsonb, false, 'f.jsonl') as e`,
+        [JSON.stringify(filter)]);
+      const [page] = await asAlice<{ p: Row[] }>('select public.conversations_export_page($1) as p', [e!.e.id]);
+      return page!.p.map((r) => r.conversation.id);
+    };
+    expect(await exported({ persona })).toEqual([]);
+    expect(await exported({ persona, flagged: true })).toEqual([c.id]);
+    expect(await exported({ persona, status: 'approved' })).toEqual([c.id]);
   });
 });

@@ -60,12 +60,12 @@ describe.each(ADAPTERS)('conversations authoring through the %s adapter', (adapt
           [res.headers.get('x-export-id')]);
         return { ids, filters: log!.filters };
       };
-      expect(await exported({ persona: tag })).toEqual({ ids: [approved.id], filters: { persona: tag, status: 'approved' } });
-      expect(await exported({ persona: tag, status: null })).toEqual({ ids: [approved.id], filters: { persona: tag, status: 'approved' } });
+      expect(await exported({ persona: tag })).toEqual({ ids: [approved.id], filters: { persona: tag, status: 'approved', flagged: false } });
+      expect(await exported({ persona: tag, status: null })).toEqual({ ids: [approved.id], filters: { persona: tag, status: 'approved', flagged: false } });
       expect(await exported({ persona: tag, status: 'draft' })).toEqual({ ids: [draft.id], filters: { persona: tag, status: 'draft' } });
       expect(await exported({ persona: tag, status: 'needs_revision' }))
         .toEqual({ ids: [flagged.id], filters: { persona: tag, status: 'needs_revision' } });
-      expect((await exported(undefined)).filters).toEqual({ status: 'approved' });
+      expect((await exported(undefined)).filters).toEqual({ status: 'approved', flagged: false });
     });
   });
 

@@ -37,6 +37,13 @@ describe('declarative schema', () => {
     }
   });
 
+  it('gives every table its columns in the deployed order (select * and row types depend on it)', async () => {
+    const order = (db: TestDatabase) => db.client.query<{ tbl: string; cols: string }>(`
+      select format('%s.%s', table_schema, table_name) as tbl, string_agg(column_name, ', ' order by ordinal_position) as cols
+        from information_schema.columns where table_schema in ('public', 'private') group by 1 order by 1`);
+    expect(await order(declared)).toEqual(await order(migrated));
+  });
+
   it('keeps benchmark figures out of SQL (they live in bench/README.md)', () => {
     for (const file of schemaFiles()) {
       expect(readFileSync(file, 'utf8'), file).not.toMatch(/\b\d+(\.\d+)?\s*(µs|ms)\b/);

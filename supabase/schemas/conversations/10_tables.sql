@@ -4,6 +4,7 @@
 
 create table "public"."export_logs" (
   "id"                 uuid                     not null default gen_random_uuid(),
+  "user_id" uuid default auth.uid(),
   "format"             text                     not null,
   "shape"              text                     not null default 'raw'::text,
   "include_metadata"   boolean                  not null default false,
@@ -46,6 +47,7 @@ create table "public"."batch_jobs" (
   "error_message"    text,
   "started_at"       timestamp with time zone,
   "completed_at"     timestamp with time zone,
+  "created_by" uuid default auth.uid(),
   "created_at"       timestamp with time zone not null default now(),
   "updated_at"       timestamp with time zone not null default now(),
   constraint "batch_jobs_pkey" primary key (id),
@@ -66,6 +68,7 @@ create table "private"."job_positions" (
 create table "public"."documents" (
   "id"         uuid                     not null default gen_random_uuid(),
   "title"      text                     not null,
+  "created_by" uuid default auth.uid(),
   "created_at" timestamp with time zone not null default now(),
   constraint "documents_pkey" primary key (id)
 );
@@ -110,6 +113,7 @@ create table "public"."conversation_templates" (
   "success_rate"        numeric(5,4),
   "version"             integer                  not null default 1,
   "is_active"           boolean                  not null default true,
+  "created_by" uuid default auth.uid(),
   "created_at"          timestamp with time zone not null default now(),
   "updated_at"          timestamp with time zone not null default now(),
   constraint "conversation_templates_min_turns_positive" check ((min_turns >= 1)),
@@ -136,6 +140,7 @@ create table "public"."edge_cases" (
   "risk_level"          text                     not null default 'medium'::text,
   "validation_criteria" text[]                   not null default '{}'::text[],
   "test_status"         text                     not null default 'not_tested'::text,
+  "created_by" uuid default auth.uid(),
   "created_at"          timestamp with time zone not null default now(),
   "updated_at"          timestamp with time zone not null default now(),
   "is_active"           boolean                  not null default true,
@@ -158,6 +163,7 @@ create table "public"."scenarios" (
   "parameter_values"   jsonb                    not null default '{}'::jsonb,
   "status"             text                     not null default 'active'::text,
   "usage_count"        integer                  not null default 0,
+  "created_by" uuid default auth.uid(),
   "created_at"         timestamp with time zone not null default now(),
   "updated_at"         timestamp with time zone not null default now(),
   constraint "scenarios_name_length" check (((length(name) >= 1) AND (length(name) <= 200))),
@@ -206,6 +212,7 @@ create table "public"."conversations" (
   "metadata"               jsonb                    not null default '{}'::jsonb,
   "review_history"         jsonb                    not null default '[]'::jsonb,
   "search_vector"          tsvector,
+  "created_by" uuid default auth.uid(),
   "created_at"             timestamp with time zone not null default now(),
   "updated_at"             timestamp with time zone not null default now(),
   constraint "conversations_actual_cost_not_negative" check ((actual_cost_usd >= (0)::numeric)),
@@ -247,6 +254,7 @@ create table "public"."conversation_turns" (
   "role"            text                     not null,
   "content"         text                     not null,
   "token_count"     integer,
+  "char_count" integer generated always as (length(content)) stored,
   "created_at"      timestamp with time zone not null default now(),
   constraint "conversation_turns_content_length" check ((length(content) <= 100000)),
   constraint "conversation_turns_number_bounded" check ((turn_number <= 500)),
@@ -288,6 +296,7 @@ create table "public"."generation_logs" (
   "error_code"       text,
   "retry_attempt"    integer                  not null default 0,
   "created_at"       timestamp with time zone not null default now(),
+  "created_by" uuid default auth.uid(),
   constraint "generation_logs_batch_job_id_fkey" foreign key (batch_job_id) references public.batch_jobs(id) on delete set null,
   constraint "generation_logs_conversation_id_fkey" foreign key (conversation_id) references public.conversations(id) on delete set null,
   constraint "generation_logs_cost_not_negative" check ((cost_usd >= (0)::numeric)),

@@ -178,7 +178,6 @@ revoke all on function "private"."can_review"() from public;
 
 grant execute on function "private"."can_review"() to "authenticated", "postgres", "service_role";
 
--- The same for the template a scenario or an edge case hangs under.
 create or replace function private.check_parent_template()
   returns trigger
   language plpgsql
@@ -199,9 +198,9 @@ revoke all on function "private"."check_parent_template"() from public;
 
 grant execute on function "private"."check_parent_template"() to "postgres";
 
--- Full-text queries are bounded as the functions bound them (a query of a
--- megabyte is a hundred thousand terms to look up and rank).
--- As in 20261125000000, with a bound on q.
+-- The list filter as SQL over alias c, reading every value from the filter
+-- object bound as $1: no caller text becomes SQL. Shared by the list, the
+-- export and the bulk rescore.
 create or replace function private.conversation_filter_sql (
   p_filter jsonb
 )
@@ -344,7 +343,11 @@ revoke all on function "private"."conversation_search_vector"(text, text, text, 
 
 grant execute on function "private"."conversation_search_vector"(text, text, text, text, text) to "authenticated", "postgres", "service_role";
 
--- As in 20261125000000, plus draft -> pending_review (submitting a draft).
+-- Status moves, for every role:
+--   draft -> generated; generated -> pending_review | needs_revision;
+--   pending_review -> needs_revision; needs_revision -> generated | pending_review;
+--   generated | pending_review | needs_revision -> approved | rejected (reviewers only);
+--   approved | rejected -> needs_revision (a reviewer reopens); anything -> archived.
 create or replace function private.conversation_status_allowed (
   p_from text,
   p_to   text
@@ -401,7 +404,10 @@ grant execute on function "private"."conversation_templates_guard_review"() to "
 
 -- A template's record, kept by the database as its conversations are
 -- reviewed: success_rate = approved / (approved + rejected); rating = the
--- mean quality score of its approved conversations, on the 0-5 scale.
+-- mean quality score of its approved conversations, on the 0-5 scale. A
+-- conversation counts by its review decision, which archiving does not undo:
+-- its status when approved or rejected, else (archived) the last decision in
+-- its history, where a reopen (needs_revision) cancels an earlier one.
 create or replace function private.conversation_templates_record()
   returns trigger
   language plpgsql
@@ -412,10 +418,18 @@ begin
   update public.conversation_templates t set
     success_rate = round(s.approved::numeric / nullif(s.reviewed, 0), 4),
     rating = round(s.mean_approved / 2, 2)
-  from (select count(*) filter (where c.status = 'approved') as approved,
-               count(*) filter (where c.status in ('approved', 'rejected')) as reviewed,
-               avg(c.quality_score) filter (where c.status = 'approved') as mean_approved
-          from public.conversations c where c.template_id = new.template_id) s
+  from (select count(*) filter (where d.decision = 'approved') as approved,
+               count(*) filter (where d.decision in ('approved', 'rejected')) as reviewed,
+               avg(d.quality_score) filter (where d.decision = 'approved') as mean_approved
+          from (select c.quality_score,
+                       case when c.status in ('approved', 'rejected') then c.status
+                            when c.status = 'archived' then
+                              (select h.entry ->> 'to_status'
+                                 from jsonb_array_elements(c.review_history) with ordinality h(entry, n)
+                                where h.entry ->> 'to_status' in ('approved', 'rejected', 'needs_revision')
+                                order by h.n desc limit 1)
+                       end as decision
+                  from public.conversations c where c.template_id = new.template_id) d) s
   where t.id = new.template_id;
   return null;
 end
@@ -756,10 +770,6 @@ revoke all on function "private"."conversations_guard_review"() from public;
 
 grant execute on function "private"."conversations_guard_review"() to "postgres";
 
--- Reviewed content is frozen (20261128000000), and deleting it is the
--- largest change of all: an approved or rejected conversation is deleted by
--- the service role only, through any door. Unreviewed ones stay their
--- owner's to delete through the table API; the HTTP route deletes drafts.
 create or replace function private.conversations_keep_reviewed()
   returns trigger
   language plpgsql
@@ -778,18 +788,38 @@ revoke all on function "private"."conversations_keep_reviewed"() from public;
 
 grant execute on function "private"."conversations_keep_reviewed"() to "postgres";
 
--- Nobody approves or rejects their own conversation (the service role, an
--- administrator, excepted): another reviewer does.
+-- Review is someone else's (the service role, an administrator, excepted):
+-- nobody approves or rejects their own conversation, reopens their own
+-- reviewed one or writes the reviewer's notes on it; and a draft leaves draft
+-- (other than to the archive) only when its author submits it.
 create or replace function private.conversations_no_self_review()
   returns trigger
   language plpgsql
   set search_path to ''
   AS $function$
+declare
+  v_moved boolean := old.status is distinct from new.status;
 begin
-  if old.created_by = auth.uid() and not private.acting_as_service() then
+  if private.acting_as_service() then
+    return new;
+  end if;
+  if old.created_by = auth.uid() then
+    if v_moved and new.status in ('approved', 'rejected') then
+      raise exception using errcode = '42501',
+        message = format('a reviewer cannot %s their own conversation %s: another reviewer does',
+                         case new.status when 'approved' then 'approve' else 'reject' end, old.conversation_id);
+    end if;
+    if v_moved and old.status in ('approved', 'rejected') and new.status = 'needs_revision' then
+      raise exception using errcode = '42501',
+        message = format('a reviewer cannot reopen their own %s conversation %s: another reviewer does', old.status, old.conversation_id);
+    end if;
+    if old.status in ('approved', 'rejected') and new.reviewer_notes is distinct from old.reviewer_notes then
+      raise exception using errcode = '42501',
+        message = format('a reviewer cannot write the notes on their own reviewed conversation %s', old.conversation_id);
+    end if;
+  elsif v_moved and old.status = 'draft' and new.status <> 'archived' then
     raise exception using errcode = '42501',
-      message = format('a reviewer cannot %s their own conversation %s: another reviewer does',
-                       case new.status when 'approved' then 'approve' else 'reject' end, old.conversation_id);
+      message = format('conversation %s is a draft: only its author submits it', old.conversation_id);
   end if;
   return new;
 end
@@ -1042,9 +1072,16 @@ revoke all on function "private"."library_noun"(text) from public;
 
 grant execute on function "private"."library_noun"(text) to "authenticated", "postgres", "service_role";
 
--- As in 20261125000000, with the caller checked: calculate_quality_score(row)
--- called with another user's conversation id is 404, and a template the
--- caller cannot see does not lend its bounds.
+-- ---------------------------------------------------------------------------
+-- Quality. The breakdown is a pure function of the metrics, the turns, the
+-- template's bounds, the rubric and the threshold: deterministic.
+--
+--   structure = 10 x (checks passed / 3), checks: roles alternate (user,
+--     assistant, user ...; a system turn only first), no empty turn, turn
+--     count within the template's min_turns..max_turns (2..50 without one);
+--   score = sum(weight x value) / sum(weight) over the rubric components
+--     present in quality_metrics plus structure, rounded to one decimal;
+--     no metric component at all: no score yet (null), nothing flagged.
 create or replace function private.quality_breakdown (
   p_conversation_id uuid,
   p_metrics         jsonb,

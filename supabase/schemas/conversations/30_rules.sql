@@ -8,9 +8,6 @@ create index export_logs_conversation_ids_idx on public.export_logs using gin (c
 
 create index export_logs_status_idx on public.export_logs using btree (status);
 
-alter table "public"."export_logs"
-  add column "user_id" uuid default auth.uid();
-
 create index export_logs_user_idx on public.export_logs using btree (user_id, created_at desc, id desc);
 
 -- public.batch_jobs
@@ -21,15 +18,9 @@ create index batch_jobs_type_idx on public.batch_jobs using btree (job_type);
 create trigger batch_jobs_set_updated_at
   before update on public.batch_jobs for each row execute function private.set_updated_at_column();
 
-alter table "public"."batch_jobs"
-  add column "created_by" uuid default auth.uid();
-
 create index batch_jobs_created_by_idx on public.batch_jobs using btree (created_by, created_at desc);
 
 -- public.documents
-alter table "public"."documents"
-  add column "created_by" uuid default auth.uid();
-
 create index documents_created_by_idx on public.documents using btree (created_by);
 
 -- public.chunks
@@ -66,9 +57,6 @@ create trigger conversation_templates_guard_review_update
 create trigger conversation_templates_set_updated_at
   before update on public.conversation_templates for each row execute function private.set_updated_at_column();
 
-alter table "public"."conversation_templates"
-  add column "created_by" uuid default auth.uid();
-
 create index conversation_templates_created_by_idx on public.conversation_templates using btree (created_by);
 
 -- public.edge_cases
@@ -86,9 +74,6 @@ create trigger edge_cases_check_parent_template
 
 create trigger edge_cases_set_updated_at
   before update on public.edge_cases for each row execute function private.set_updated_at_column();
-
-alter table "public"."edge_cases"
-  add column "created_by" uuid default auth.uid();
 
 create index edge_cases_created_by_idx on public.edge_cases using btree (created_by);
 
@@ -109,9 +94,6 @@ create trigger scenarios_check_parent_template
 
 create trigger scenarios_set_updated_at
   before update on public.scenarios for each row execute function private.set_updated_at_column();
-
-alter table "public"."scenarios"
-  add column "created_by" uuid default auth.uid();
 
 create index scenarios_created_by_idx on public.scenarios using btree (created_by);
 
@@ -145,9 +127,6 @@ create index conversations_quality_idx on public.conversations using btree (qual
 
 create index conversations_quality_metrics_idx on public.conversations using gin (quality_metrics);
 
--- ---------------------------------------------------------------------------
--- 5. Lists by quality (the seed's dashboard query: status, quality desc).
--- Unscored conversations sort as -1: last when descending, first ascending.
 create index conversations_quality_order_idx on public.conversations using btree (COALESCE(quality_score, ('-1'::integer)::numeric) desc, id desc);
 
 -- The review queue: pending conversations, oldest first (conversations_review_queue).
@@ -207,8 +186,8 @@ create trigger conversations_keep_reviewed
   execute function private.conversations_keep_reviewed();
 
 create trigger conversations_no_self_review
-  before update of status on public.conversations
-  for each row when (new.status in ('approved', 'rejected') and old.status is distinct from new.status)
+  before update of status, reviewer_notes on public.conversations
+  for each row when (old.status is distinct from new.status or old.reviewer_notes is distinct from new.reviewer_notes)
   execute function private.conversations_no_self_review();
 
 create trigger conversations_search_text
@@ -221,15 +200,9 @@ create trigger conversations_template_record
                      and (old.status in ('approved', 'rejected') or new.status in ('approved', 'rejected')))
   execute function private.conversation_templates_record();
 
-alter table "public"."conversations"
-  add column "created_by" uuid default auth.uid();
-
 create index conversations_created_by_idx on public.conversations using btree (created_by, created_at desc, id desc);
 
 -- public.conversation_turns
-alter table "public"."conversation_turns"
-  add column "char_count" integer generated always as (length(content)) stored;
-
 create trigger conversation_turns_guard_review_delete
   after delete on public.conversation_turns referencing old table as old_turns
   for each statement execute function private.conversation_turns_guard_review();
@@ -270,6 +243,3 @@ create index generation_logs_model_idx on public.generation_logs using btree (mo
 create index generation_logs_status_idx on public.generation_logs using btree (status);
 
 create index generation_logs_template_idx on public.generation_logs using btree (template_id);
-
-alter table "public"."generation_logs"
-  add column "created_by" uuid default auth.uid();

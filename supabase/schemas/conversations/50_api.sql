@@ -25,7 +25,9 @@ revoke all on function "public"."calculate_quality_score"(public.conversations) 
 grant execute on function "public"."calculate_quality_score"(public.conversations) to "authenticated", "postgres", "service_role";
 
 -- Deactivate: templates and edge cases is_active = false, scenarios archived. Twice is 409.
--- Rules: touches no table directly
+-- Rules: scenarios: triggers scenarios_check_parent_template, scenarios_set_updated_at (conversations/30_rules.sql); policies scenarios_delete_own, scenarios_insert_own, scenarios_select, scenarios_update_own (conversations/40_access.sql)
+--         conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+--         edge_cases: triggers edge_cases_check_parent_template, edge_cases_set_updated_at (conversations/30_rules.sql); policies edge_cases_delete_own, edge_cases_insert_own, edge_cases_select, edge_cases_update_own (conversations/40_access.sql)
 create or replace function public.conversation_library_deactivate (
   p_kind text,
   p_id   uuid
@@ -51,7 +53,9 @@ revoke all on function "public"."conversation_library_deactivate"(text, uuid) fr
 
 grant execute on function "public"."conversation_library_deactivate"(text, uuid) to "authenticated", "postgres", "service_role";
 
--- Rules: touches no table directly
+-- Rules: conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+--         scenarios: triggers scenarios_check_parent_template, scenarios_set_updated_at (conversations/30_rules.sql); policies scenarios_delete_own, scenarios_insert_own, scenarios_select, scenarios_update_own (conversations/40_access.sql)
+--         edge_cases: triggers edge_cases_check_parent_template, edge_cases_set_updated_at (conversations/30_rules.sql); policies edge_cases_delete_own, edge_cases_insert_own, edge_cases_select, edge_cases_update_own (conversations/40_access.sql)
 create or replace function public.conversation_library_get (
   p_kind text,
   p_id   uuid
@@ -80,7 +84,9 @@ grant execute on function "public"."conversation_library_get"(text, uuid) to "au
 
 -- Newest first, keyset paged on (created_at, id); RLS as the caller (shared
 -- rows, one's own, reviewers all).
--- Rules: touches no table directly
+-- Rules: conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+--         scenarios: triggers scenarios_check_parent_template, scenarios_set_updated_at (conversations/30_rules.sql); policies scenarios_delete_own, scenarios_insert_own, scenarios_select, scenarios_update_own (conversations/40_access.sql)
+--         edge_cases: triggers edge_cases_check_parent_template, edge_cases_set_updated_at (conversations/30_rules.sql); policies edge_cases_delete_own, edge_cases_insert_own, edge_cases_select, edge_cases_update_own (conversations/40_access.sql)
 create or replace function public.conversation_library_list (
   p_kind   text,
   p_filter jsonb   default null::jsonb,
@@ -122,7 +128,9 @@ grant execute on function "public"."conversation_library_list"(text, jsonb, inte
 -- Create (p_id null) or update the given fields. Only client columns are
 -- written, as the caller: the grants and RLS decide (a user writes their own
 -- rows; the service role also the shared ones, created without an owner).
--- Rules: touches no table directly
+-- Rules: conversation_templates: triggers conversation_templates_guard_review_delete, conversation_templates_guard_review_update, conversation_templates_set_updated_at (conversations/30_rules.sql); policies conversation_templates_delete_own, conversation_templates_insert_own, conversation_templates_select, conversation_templates_update_own (conversations/40_access.sql)
+--         scenarios: triggers scenarios_check_parent_template, scenarios_set_updated_at (conversations/30_rules.sql); policies scenarios_delete_own, scenarios_insert_own, scenarios_select, scenarios_update_own (conversations/40_access.sql)
+--         edge_cases: triggers edge_cases_check_parent_template, edge_cases_set_updated_at (conversations/30_rules.sql); policies edge_cases_delete_own, edge_cases_insert_own, edge_cases_select, edge_cases_update_own (conversations/40_access.sql)
 create or replace function public.conversation_library_save (
   p_kind   text,
   p_id     uuid,
@@ -348,13 +356,6 @@ revoke all on function "public"."conversations_batch_job_report"(uuid, integer, 
 
 grant execute on function "public"."conversations_batch_job_report"(uuid, integer, integer, integer, jsonb) to "authenticated", "postgres", "service_role";
 
--- ---------------------------------------------------------------------------
--- 6. Batch jobs: validation (rescore + structure checks over a filter) and
--- cleanup (archive flagged conversations older than N days) run in chunks
--- the caller drives, each its own transaction, positions kept by the
--- database (private.batch_job_*): a replayed chunk is a 409. Generation runs
--- outside this product: its job is a record its worker reports to.
--- Started by the service role.
 -- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_keep_reviewed, conversations_no_self_review, conversations_search_text, conversations_template_record (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
 --         batch_jobs: triggers batch_jobs_set_updated_at (conversations/30_rules.sql); policies batch_jobs_select (conversations/40_access.sql)
 create or replace function public.conversations_batch_job_start (
@@ -405,10 +406,8 @@ revoke all on function "public"."conversations_batch_job_start"(text, jsonb, int
 
 grant execute on function "public"."conversations_batch_job_start"(text, jsonb, integer, integer, text) to "authenticated", "postgres", "service_role";
 
--- The conversation functions that wrote those tables as the caller, now
--- through the functions above (bodies otherwise as in 20261125000000).
--- Usage counts come from the trigger, whoever inserts; turns are bounded as
--- the function bounds them.
+-- A conversation and its turns in one transaction (the constraint trigger
+-- refuses a conversation left without turns at commit).
 -- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_keep_reviewed, conversations_no_self_review, conversations_search_text, conversations_template_record (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
 --         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
 create or replace function public.conversations_create (
@@ -519,9 +518,13 @@ revoke all on function "public"."conversations_export_finish"(uuid, bigint, text
 
 grant execute on function "public"."conversations_export_finish"(uuid, bigint, text, text) to "authenticated", "postgres", "service_role";
 
--- As in 20261125000000, with the page taken from where the export stands
--- and its ids recorded through private.export_log_record_page instead of
--- written by the caller.
+-- One page of an export, with only what the file needs: raw files carry
+-- the stored conversation and turns; csv, markdown and metadata the summary
+-- fields; openai and sharegpt records without metadata just the messages.
+-- Built as json text, not jsonb: nothing reads it back in SQL, and jsonb's
+-- binary form costs twice the time to build. Each conversation's turns come
+-- from the (conversation_id, turn_number) index, already in order. The page's
+-- ids go to export_log_items.
 -- Rules: export_logs: policies export_logs_select (conversations/40_access.sql)
 --         conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_keep_reviewed, conversations_no_self_review, conversations_search_text, conversations_template_record (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
 --         conversation_turns: triggers conversation_turns_guard_review_delete, conversation_turns_guard_review_insert, conversation_turns_guard_review_update, conversation_turns_keep_one, conversation_turns_sync_delete, conversation_turns_sync_insert, conversation_turns_sync_update (conversations/30_rules.sql); policies conversation_turns_delete_own, conversation_turns_insert_own, conversation_turns_select, conversation_turns_update_own (conversations/40_access.sql)
@@ -602,8 +605,8 @@ revoke all on function "public"."conversations_export_page"(uuid, jsonb, integer
 
 grant execute on function "public"."conversations_export_page"(uuid, jsonb, integer) to "authenticated", "postgres", "service_role";
 
--- As in 20261128000000, with the effective filter: approved unless the filter
--- names a status (explicitly; null names none).
+-- Exports: the log row first (running), then pages in (created_at, id)
+-- order, then the outcome. The caller streams; the database keeps the record.
 -- Rules: export_logs: policies export_logs_select (conversations/40_access.sql)
 create or replace function public.conversations_export_start (
   p_format           text,
@@ -621,8 +624,12 @@ declare
   v_filter jsonb := case when p_filter is null or jsonb_typeof(p_filter) = 'null' then '{}'::jsonb else p_filter end;
 begin
   perform private.conversation_filter_sql(v_filter);
+  -- What a fine-tuning file gets unless the filter names a status: approved
+  -- conversations that are not flagged (a validation job may flag an approved
+  -- one). A filter naming a status is explicit and gets what it names.
   if not v_filter ? 'status' then
-    v_filter := v_filter || '{"status": "approved"}'::jsonb;
+    v_filter := v_filter || '{"status": "approved"}'::jsonb
+      || case when v_filter ? 'flagged' then '{}'::jsonb else '{"flagged": false}'::jsonb end;
   elsif jsonb_typeof(v_filter -> 'status') <> 'string' then
     raise exception using errcode = '22023', message = 'filter.status: name the status to export (approved unless named)';
   end if;
@@ -726,9 +733,7 @@ revoke all on function "public"."conversations_get_batch_job"(uuid) from public,
 
 grant execute on function "public"."conversations_get_batch_job"(uuid) to "authenticated", "postgres", "service_role";
 
--- As in 20261125000000, with an order: created_at.desc (default; cursor
--- {t, i} as before), quality_score.desc or quality_score.asc (cursor
--- {o, q, i}; a cursor of another order is refused).
+-- Newest first, keyset paged on (created_at, id); list items without turns.
 -- Rules: conversations: triggers conversations_before_write, conversations_check_references, conversations_count_usage_delete, conversations_count_usage, conversations_guard_review_insert, conversations_guard_review_update, conversations_have_turns, conversations_keep_reviewed, conversations_no_self_review, conversations_search_text, conversations_template_record (conversations/30_rules.sql); policies conversations_delete_own, conversations_insert_own, conversations_select, conversations_update (conversations/40_access.sql)
 create or replace function public.conversations_list (
   p_filter jsonb   default null::jsonb,

@@ -195,27 +195,6 @@ revoke all on function "private"."check_page_limit"(integer, integer) from publi
 
 grant execute on function "private"."check_page_limit"(integer, integer) to "authenticated", "postgres", "service_role";
 
--- A config key under `training` first, then at the top level.
-create or replace function private.config_value (
-  config jsonb,
-  key    text
-)
-  returns jsonb
-  language sql
-  immutable
-  parallel safe
-  set search_path to ''
-  AS $function$
-  select coalesce(
-    nullif(case when jsonb_typeof(config -> 'training') = 'object' then config -> 'training' -> key end, 'null'::jsonb),
-    nullif(config -> key, 'null'::jsonb)
-  )
-$function$;
-
-revoke all on function "private"."config_value"(jsonb, text) from public;
-
-grant execute on function "private"."config_value"(jsonb, text) to "authenticated", "postgres", "service_role";
-
 create or replace function private.cursor_decode (
   cursor text
 )
@@ -328,24 +307,6 @@ revoke all on function "private"."idempotency_store"(text, jsonb) from public;
 
 grant execute on function "private"."idempotency_store"(text, jsonb) to "authenticated", "postgres", "service_role";
 
--- A JSON value as an integer: a number with no fractional part in int range.
-create or replace function private.jsonb_int (
-  v jsonb
-)
-  returns integer
-  language sql
-  immutable
-  parallel safe
-  set search_path to ''
-  AS $function$
-  select case when n = trunc(n) and n between -2147483648 and 2147483647 then n::integer end
-  from (select private.jsonb_num(v) as n) s
-$function$;
-
-revoke all on function "private"."jsonb_int"(jsonb) from public;
-
-grant execute on function "private"."jsonb_int"(jsonb) to "authenticated", "postgres", "service_role";
-
 -- RFC 7396 JSON merge patch: keys of the patch replace the target's, a null
 -- removes the key, objects merge recursively, anything else replaces.
 create or replace function private.jsonb_merge_patch (
@@ -379,46 +340,6 @@ $function$;
 revoke all on function "private"."jsonb_merge_patch"(jsonb, jsonb) from public;
 
 grant execute on function "private"."jsonb_merge_patch"(jsonb, jsonb) to "authenticated", "postgres", "service_role";
-
--- A JSON value as a number: JSON numbers, and strings holding a number
--- (PyYAML reads `3e-4` as a string); anything else is null.
-create or replace function private.jsonb_num (
-  v jsonb
-)
-  returns numeric
-  language sql
-  immutable
-  parallel safe
-  set search_path to ''
-  AS $function$
-  select case jsonb_typeof(v)
-    when 'number' then v::numeric
-    when 'string' then case
-      when (v #>> '{}') ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$'
-      then (v #>> '{}')::numeric end
-  end
-$function$;
-
-revoke all on function "private"."jsonb_num"(jsonb) from public;
-
-grant execute on function "private"."jsonb_num"(jsonb) to "authenticated", "postgres", "service_role";
-
--- A JSON string's text; other JSON types are null (no silent "123" or "true").
-create or replace function private.jsonb_str (
-  v jsonb
-)
-  returns text
-  language sql
-  immutable
-  parallel safe
-  set search_path to ''
-  AS $function$
-  select case when jsonb_typeof(v) = 'string' then nullif(v #>> '{}', '') end
-$function$;
-
-revoke all on function "private"."jsonb_str"(jsonb) from public;
-
-grant execute on function "private"."jsonb_str"(jsonb) to "authenticated", "postgres", "service_role";
 
 create or replace function private.jsonb_text_array (
   v jsonb

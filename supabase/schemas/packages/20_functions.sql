@@ -4,9 +4,6 @@
 
 set check_function_bodies = off;
 
--- ---------------------------------------------------------------------------
--- 3. Budget alerts. The thresholds are fractions of budget_limit; a
--- migration changes them by replacing this function.
 create or replace function private.budget_alert_thresholds()
   returns numeric[]
   language sql
@@ -86,9 +83,6 @@ revoke all on function "private"."package_json"(public.training_configs) from pu
 
 grant execute on function "private"."package_json"(public.training_configs) to "authenticated", "postgres", "service_role";
 
--- ---------------------------------------------------------------------------
--- 7. Packages. Published versions are immutable, so a package that has any
--- (or archived ones) is not deleted by a user; drafts go with their package.
 create or replace function private.package_keep_published()
   returns trigger
   language plpgsql
@@ -239,7 +233,12 @@ revoke all on function "private"."package_version_before_insert"() from public;
 
 grant execute on function "private"."package_version_before_insert"() to "postgres";
 
--- As in 20261124000000, with the publisher checked as above.
+-- Lifecycle and immutability, for every role (the service role included):
+--   draft -> published (the trigger stamps published_at/by and the hash),
+--   published -> archived; nothing else changes status.
+--   Once published, content is frozen; deployment, training and cost fields may move.
+--   Training: not_started -> queued -> running -> completed | failed | cancelled,
+--   queued -> cancelled, failed | cancelled -> queued (a retry).
 create or replace function private.package_version_before_update()
   returns trigger
   language plpgsql

@@ -7,9 +7,6 @@ alter table "public"."training_configs"
   add constraint "training_configs_current_version_fkey" foreign key (id, current_version_id) references public.training_package_versions(package_id, id) on delete
     set null (current_version_id);
 
--- ---------------------------------------------------------------------------
--- Indexes covering the two composite foreign keys of 20261124000000 (the
--- version lineage key is looked up with its package).
 create index training_configs_current_version_idx on public.training_configs using btree (id, current_version_id);
 
 create trigger training_configs_keep_published
@@ -23,9 +20,6 @@ create trigger training_configs_owner
 create trigger training_configs_set_updated_at
   before update on public.training_configs
   for each row execute function private.set_updated_at_column();
-
-alter table "public"."training_configs"
-  add column "user_id" uuid default auth.uid();
 
 create index training_configs_user_created_idx on public.training_configs using btree (user_id, created_at desc, id desc);
 
@@ -78,8 +72,5 @@ create trigger training_package_versions_before_update
 create trigger training_package_versions_cost_alerts
   before insert or update of actual_cost, budget_limit, cost_alerts_sent on public.training_package_versions
   for each row execute function private.package_version_cost_alerts();
-
-alter table "public"."training_package_versions"
-  add column "created_by" uuid default auth.uid();
 
 create index training_package_versions_created_by_idx on public.training_package_versions using btree (created_by);

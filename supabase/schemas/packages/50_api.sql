@@ -428,7 +428,7 @@ revoke all on function "public"."packages_set_deployment"(uuid, boolean, text, t
 
 grant execute on function "public"."packages_set_deployment"(uuid, boolean, text, text, text) to "authenticated", "postgres", "service_role";
 
--- packages_set_training as in 20261124000000, without cost_alerts_sent.
+-- Training progress and costs: the keys present in p_changes are set.
 -- Rules: training_package_versions: triggers training_package_versions_after_delete, training_package_versions_after_status_change, training_package_versions_before_delete, training_package_versions_before_insert, training_package_versions_before_update, training_package_versions_cost_alerts (packages/30_rules.sql); policies training_package_versions_delete_own_drafts, training_package_versions_insert_own, training_package_versions_select_own, training_package_versions_update_own_drafts (packages/40_access.sql)
 create or replace function public.packages_set_training (
   p_version_id uuid,

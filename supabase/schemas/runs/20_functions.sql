@@ -4,7 +4,8 @@
 
 set check_function_bodies = off;
 
--- As in 20261123000000, with a bound on the number of objectives.
+-- Declared objectives of a config: `objectives` is an array of names or of
+-- objects {name, alias?, weight?, direction?, params: {uniprot?}}.
 create or replace function private.objective_definitions (
   config jsonb
 )
@@ -119,9 +120,8 @@ revoke all on function "private"."objective_must_exist"(text) from public;
 
 grant execute on function "private"."objective_must_exist"(text) to "authenticated", "postgres", "service_role";
 
--- run_field_sql as in 20261123000000, with metadata.<path>: JSON like
--- config.<path> (a JSON null counts as absent). Paths are bounded by
--- private.run_filter_check (32 keys), which reads field.path of any kind.
+-- A field as SQL: [expression over r, sql type, not null]. `ref` is SQL text
+-- that evaluates to the field's AST node (a bound parameter and a fixed path).
 create or replace function private.run_field_sql (
   field jsonb,
   ref   text
@@ -311,7 +311,7 @@ revoke all on function "private"."run_filter_compile"(jsonb, text, integer) from
 
 grant execute on function "private"."run_filter_compile"(jsonb, text, integer) to "authenticated", "postgres", "service_role";
 
--- One predicate as SQL, as in 20261123000000 but for IN (below).
+-- One predicate or boolean node as SQL. `ref` evaluates to this node.
 create or replace function private.run_filter_sql (
   node jsonb,
   ref  text

@@ -148,14 +148,6 @@ revoke all on function "public"."runs_get"(text) from public, "anon", "authentic
 
 grant execute on function "public"."runs_get"(text) to "authenticated", "postgres", "service_role";
 
--- ---------------------------------------------------------------------------
--- 1. Per gradient method (seed 002's "compare gradient methods", with no
--- objective needed): runs, how many completed / failed / crashed / still
--- active, success rate = completed / finished (null when none finished), and
--- over completed runs with a duration its mean, p50 and p90 (interpolated;
--- null when there are none). Over the runs the caller may read (security
--- invoker: RLS decides), narrowed by a filter AST (checked and compiled as
--- runs_list does it) and created_at in [created_after, created_before).
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
 --         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_gradient_method_stats (
@@ -212,8 +204,6 @@ revoke all on function "public"."runs_gradient_method_stats"(jsonb, timestamp wi
 
 grant execute on function "public"."runs_gradient_method_stats"(jsonb, timestamp with time zone, timestamp with time zone) to "authenticated", "postgres", "service_role";
 
--- As in 20261123000000, with the checks first and the filter compiled by
--- private.run_filter_compile ($10 is the array of predicates).
 -- Rules: training_runs: triggers training_runs_check_transition, training_runs_set_updated_at, training_runs_sync_objectives_on_insert, training_runs_sync_objectives (runs/30_rules.sql); policies training_runs_select_authenticated, training_runs_delete_own, training_runs_insert_own, training_runs_update_own (runs/40_access.sql)
 --         run_objectives: policies run_objectives_select_authenticated, run_objectives_delete_own (runs/40_access.sql)
 create or replace function public.runs_list (

@@ -36,6 +36,7 @@ create table "public"."training_annotations" (
   "confidence"   numeric(4,3),
   "notes"        text,
   "tags"         text[]                   not null default '{}'::text[],
+  "annotated_by" uuid default auth.uid(),
   "annotated_at" timestamp with time zone not null default now(),
   "cascade_id"   text,
   "cell_name"    text,

@@ -126,9 +126,8 @@ revoke all on function "private"."request_system_prompt"(jsonb) from public;
 
 grant execute on function "private"."request_system_prompt"(jsonb) to "authenticated", "postgres", "service_role";
 
--- The last user message: messages[-1] when it is the user's (the usual
--- case), else the last message with role user; then prompt / input / a
--- plain string, as in 20261126000000.
+-- The last user message: request.messages (OpenAI and Anthropic), else
+-- request.prompt / request.input as text, else the request itself if a string.
 create or replace function private.request_user_input (
   r jsonb
 )

@@ -52,9 +52,6 @@ create trigger training_annotations_stamp
   before insert or update of trace_id, trainable, verified, confidence, notes, tags on public.training_annotations
   for each row execute function private.training_annotations_stamp();
 
-alter table "public"."training_annotations"
-  add column "annotated_by" uuid default auth.uid();
-
 create index training_annotations_annotated_by_idx on public.training_annotations using btree (annotated_by);
 
 -- ---------------------------------------------------------------------------

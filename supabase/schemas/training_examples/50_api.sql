@@ -77,7 +77,9 @@ revoke all on function "public"."training_example_get"(text) from public, "anon"
 
 grant execute on function "public"."training_example_get"(text) to "authenticated", "postgres", "service_role";
 
--- As in 20261127000000, with a bound on q.
+-- ---------------------------------------------------------------------------
+-- Lists: `q` matches indexed examples through the GIN index and pending ones
+-- by computing their vector.
 -- Rules: training_examples: triggers training_examples_search_stale, training_examples_sync_annotation (training_examples/30_rules.sql); policies training_examples_select (training_examples/40_access.sql)
 create or replace function public.training_examples_list (
   p_filter jsonb   default '{}'::jsonb,
@@ -177,7 +179,15 @@ revoke all on function "public"."training_export_page"(jsonb, integer, text) fro
 
 grant execute on function "public"."training_export_page"(jsonb, integer, text) to "authenticated", "postgres", "service_role";
 
--- As in 20261127000000, with a bound on the query.
+-- The k best trainable examples for a prompt, in the order to inject them:
+-- verified first, then confidence, then similarity to the query (full-text
+-- rank over input and output), then the newest. With the total available.
+--
+-- Similarity only breaks ties, so it is computed only for the candidates:
+-- the rows whose (verified, confidence) key is at least the k-th row's,
+-- found by walking the trainable-annotations index, not for the whole pool.
+-- Dynamic SQL so that only the given filters are in the query: an optional
+-- "(p is null or col = p)" in a cached generic plan cannot use an index.
 -- Rules: training_annotations: triggers training_annotations_audit, training_annotations_index_example, training_annotations_stamp (training_examples/30_rules.sql); policies training_annotations_delete, training_annotations_insert, training_annotations_select, training_annotations_update (training_examples/40_access.sql)
 --         training_examples: triggers training_examples_search_stale, training_examples_sync_annotation (training_examples/30_rules.sql); policies training_examples_select (training_examples/40_access.sql)
 create or replace function public.training_few_shot (
