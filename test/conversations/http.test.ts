@@ -280,7 +280,7 @@ describe.each(ADAPTERS)('conversations through the %s adapter', (adapter) => {
       const log = logs.items.find((l: { id: string }) => l.id === res.headers.get('x-export-id'));
       expect(log).toMatchObject({ status: 'completed', format: 'jsonl', shape: 'openai', conversation_count: 2,
         file_size_bytes: Buffer.byteLength(text), checksum_sha256: createHash('sha256').update(text).digest('hex'),
-        filters: { persona: tag, status: 'approved', flagged: false } });
+        filters: { persona: tag, status: 'approved' } });
       expect((await json(await h.request('/conversations/exports', { token: h.tokens.bob }))).items).toEqual([]);
       // The log keeps which conversations went into the file, in file order.
       const [kept] = await h.database.client.query<{ ids: string[]; items: number }>(
