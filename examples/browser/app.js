@@ -105,7 +105,8 @@ async function runAll() {
     }],
     ['export conversations (a download named by Content-Disposition)', 'registry client', async () => {
       const file = await download(registry.conversations.POST('/conversations/exports', {
-        body: { format: 'jsonl', filter: { persona: runId } }, parseAs: 'blob' }));
+        // the conversation just stored is not reviewed yet: an export takes only approved ones unless it names a status
+        body: { format: 'jsonl', filter: { persona: runId, status: 'generated' } }, parseAs: 'blob' }));
       // In an app: const a = document.createElement('a'); a.href = URL.createObjectURL(file.blob); a.download = file.fileName; a.click();
       const lines = (await file.blob.text()).trim().split('\n').filter(Boolean);
       return [200, { file: file.fileName, bytes: file.blob.size, lines: lines.length }, /^conversations-.*\.jsonl$/.test(file.fileName ?? '') && lines.length === 1];
