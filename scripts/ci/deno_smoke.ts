@@ -12,7 +12,7 @@ import { postgresClient } from '../../functions/_shared/db/sql_client.ts';
 import { copyBundle, functionConfigs } from '../lib/deploy_bundle.ts';
 import { DENO, type DenoFunction, serveUnderDeno } from '../lib/deno.ts';
 import { applySeed, prepareDatabase } from '../lib/migrator.ts';
-import { DEMO_USER_ID, mintToken } from '../lib/tokens.ts';
+import { DEMO_REVIEWER_ID, DEMO_USER_ID, mintToken } from '../lib/tokens.ts';
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL must point at a throwaway database');
@@ -109,7 +109,9 @@ try {
     turns: [{ role: 'user', content: 'Does the export stream under Deno?' }, { role: 'assistant', content: 'Line by line.' }] }) });
   const convBody = await conv.json() as { id?: string; quality_score?: number };
   if (conv.status !== 201 || convBody.quality_score !== 9.2) fail(`POST /conversations answered ${conv.status} ${JSON.stringify(convBody)}`);
-  const review = await fetch(`${base}/${convBody.id}/review`, { method: 'POST', headers: auth, body: JSON.stringify({ action: 'approve' }) });
+  // the demo reviewer, another user: nobody reviews their own conversation
+  const reviewer = { authorization: `Bearer ${await mintToken({ role: 'authenticated', sub: DEMO_REVIEWER_ID })}`, 'content-type': 'application/json' };
+  const review = await fetch(`${base}/${convBody.id}/review`, { method: 'POST', headers: reviewer, body: JSON.stringify({ action: 'approve' }) });
   if (review.status !== 200) fail(`POST /conversations/:id/review answered ${review.status} ${await review.text()}`);
   const exported = await fetch(`${base}/exports`, { method: 'POST', headers: auth,
     body: JSON.stringify({ format: 'jsonl', filter: { persona: 'deno_smoke', status: 'approved' } }) });
