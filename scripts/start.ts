@@ -13,7 +13,8 @@ const started = performance.now();
 const port = Number(process.env.PORT ?? 54321);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const { client, description } = await openDatabase();
+// DATA_DIR: where the embedded database lives (default .data/pglite; the doc tests use a fresh folder).
+const { client, description } = await openDatabase(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {});
 await prepareDatabase(client);
 await applySeed(client);
 const db = sqlAdapter(client);
