@@ -73,7 +73,7 @@ describe('conversations authoring rules (issue 18), through the table API', () =
       .toEqual([{ status: 'approved' }]);
   });
 
-  it('a reviewed conversation is deleted by the service role only, through the table API too; unreviewed ones by their owner', async () => {
+  it('only a draft is deleted by its owner, through the table API too; anything further along by the service role only', async () => {
     for (const action of ['approve', 'reject']) {
       const c = await newConversation();
       await as('authenticated', reviewer2.id, 'select public.conversations_review($1, $2)', [c.id, action]);
@@ -81,8 +81,20 @@ describe('conversations authoring rules (issue 18), through the table API', () =
       await expect(as('authenticated', reviewer2.id, 'delete from public.conversations where id = $1', [c.id])).resolves.toEqual([]);
       expect(await asService('delete from public.conversations where id = $1 returning id', [c.id])).toEqual([{ id: c.id }]);
     }
-    const unreviewed = await newConversation();
-    expect(await asAlice('delete from public.conversations where id = $1 returning id', [unreviewed.id])).toEqual([{ id: unreviewed.id }]);
+    // The same rule as DELETE /conversations/:id: generated, pending review, needing revision or archived is
+    // archived (or left), not deleted, by its owner.
+    for (const status of ['generated', 'pending_review', 'needs_revision', 'archived']) {
+      const c = await newConversation(alice, status === 'needs_revision' ? {} : { status });
+      if (status === 'needs_revision') {
+        await asAlice('select public.conversations_submit($1)', [c.id]);
+        await as('authenticated', reviewer2.id, `select public.conversations_review($1, 'request_changes')`, [c.id]);
+      }
+      await expect(asAlice('delete from public.conversations where id = $1', [c.id]), status)
+        .rejects.toMatchObject({ code: 'PT409', message: expect.stringMatching(/only a draft is deleted/) });
+      expect(await asService('delete from public.conversations where id = $1 returning id', [c.id])).toEqual([{ id: c.id }]);
+    }
+    const draft = await newConversation(alice, { status: 'draft' });
+    expect(await asAlice('delete from public.conversations where id = $1 returning id', [draft.id])).toEqual([{ id: draft.id }]);
   });
 
   it('the reviewer flag is the service role\'s to set; users cannot grant it to themselves', async () => {

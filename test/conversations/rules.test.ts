@@ -71,7 +71,8 @@ describe('conversations: rules in the database', () => {
     await expect(asService(`insert into public.conversations (title, created_by) values ('bare', $1)`, [alice])).rejects.toMatchObject({ code: '23514' });
     const c = await newConversation();
     await expect(asAlice('delete from public.conversation_turns where conversation_id = $1', [c.id])).rejects.toMatchObject({ code: '23514' });
-    expect(await asAlice('delete from public.conversations where id = $1 returning id', [c.id])).toEqual([{ id: c.id }]);
+    expect(await asService('delete from public.conversations where id = $1 returning id', [c.id])).toEqual([{ id: c.id }]);
+    expect(await asService('select count(*)::int as n from public.conversation_turns where conversation_id = $1', [c.id])).toEqual([{ n: 0 }]);
   });
 
   it('changing metrics or turns directly rescores: a low score flags, a better one unflags', async () => {

@@ -78,7 +78,7 @@ insert into public.chunks (id, document_id, content) values (:chunk, :document, 
 insert into public.conversation_templates (id, template_name, created_by) values (:template, 'matrix_template', :owner);
 insert into public.scenarios (id, name, created_by) values (:scenario, 'matrix scenario', :owner);
 insert into public.edge_cases (id, name, trigger_condition, expected_behavior, created_by) values (:edge_case, 'matrix', 'when', 'then', :owner);
-insert into public.conversations (id, title, created_by) values (:conversation, 'matrix', :owner);
+insert into public.conversations (id, title, status, created_by) values (:conversation, 'matrix', 'draft', :owner);
 insert into public.conversation_turns (id, conversation_id, turn_number, role, content)
   values (:turn, :conversation, 1, 'user', 'hello'), (gen_random_uuid(), :conversation, 2, 'assistant', 'hi');
 insert into public.batch_jobs (id, job_type, name, status, created_by) values (:job, 'validation', 'rescore', 'running', :owner);
@@ -322,7 +322,11 @@ export const FUNCTIONS: Record<string, Op> = {
   conversations_list: { sql: `select public.conversations_list() -> 'items' @> jsonb_build_array(jsonb_build_object('id', :conversation))`, expect: 'YNYNY' },
   conversations_list_exports: { sql: 'select public.conversations_list_exports()', expect: 'YYYNY' },
   conversations_log_generation: { sql: `select public.conversations_log_generation('{"model_used": "m"}')`, expect: 'NNNNY' },
-  conversations_review: { sql: `select public.conversations_review(:conversation::text, 'request_changes')`, expect: 'NNYNY' },
+  // the fixture conversation is a draft (the one status its owner may delete); a review needs it submitted
+  conversations_review: {
+    sql: `select public.conversations_review(:conversation::text, 'request_changes')`, expect: 'NNYNY',
+    prepare: `update public.conversations set status = 'pending_review' where id = :conversation`,
+  },
   conversations_review_queue: { sql: 'select public.conversations_review_queue()', expect: 'YYYNY' },
   conversations_update: { sql: `select public.conversations_update(:conversation::text, '{"title": "edited"}')`, expect: 'YNNNY' },
   conversations_submit: { sql: 'select public.conversations_submit(:conversation::text)', expect: 'YNNNY' },

@@ -770,6 +770,9 @@ revoke all on function "private"."conversations_guard_review"() from public;
 
 grant execute on function "private"."conversations_guard_review"() to "postgres";
 
+-- Only a draft is deleted, through every door (DELETE /conversations/:id and
+-- the table API alike); anything further along is archived instead, and a
+-- reviewed conversation is deleted by the service role only.
 create or replace function private.conversations_keep_reviewed()
   returns trigger
   language plpgsql
@@ -778,7 +781,8 @@ create or replace function private.conversations_keep_reviewed()
 begin
   if not private.acting_as_service() then
     raise exception using errcode = 'PT409',
-      message = format('conversation %s is %s: a reviewed conversation is not deleted (archive it)', old.conversation_id, old.status);
+      message = format('conversation %s is %s: only a draft is deleted (archive it instead)', old.conversation_id, old.status),
+      detail = format('current status: %s', old.status);
   end if;
   return old;
 end

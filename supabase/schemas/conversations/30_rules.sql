@@ -182,7 +182,7 @@ create constraint trigger conversations_have_turns
 
 create trigger conversations_keep_reviewed
   before delete on public.conversations
-  for each row when (old.status in ('approved', 'rejected'))
+  for each row when (old.status <> 'draft')
   execute function private.conversations_keep_reviewed();
 
 create trigger conversations_no_self_review
