@@ -80,7 +80,7 @@ async function sameCatalog(a: SqlClient, b: SqlClient): Promise<string[]> {
 }
 
 async function build(label: string, fill: (c: SqlClient) => Promise<void>): Promise<ScratchDatabase> {
-  const db = await createScratchDatabase(label);
+  const db = await createScratchDatabase(`scratch_${label}`);
   await applyLocalShim(db.client);
   await ensureHistoryTable(db.client);
   await fill(db.client);

@@ -239,8 +239,8 @@ function grantOrder(sql: string): number {
 }
 
 async function main() {
-  const migrated = await createScratchDatabase('seed_migrated');
-  const baseline = await createScratchDatabase('seed_baseline');
+  const migrated = await createScratchDatabase('scratch_seed_migrated');
+  const baseline = await createScratchDatabase('scratch_seed_baseline');
   try {
     await applyLocalShim(migrated.client);
     await migrateUp(migrated.client);

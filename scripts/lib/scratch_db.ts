@@ -1,5 +1,6 @@
-// Throwaway databases on the local PostgreSQL server, for the schema tools
-// (db:diff, schema seeding): created with a unique name, dropped afterwards.
+// Throwaway databases on a PostgreSQL server, for the schema tools (db:diff,
+// schema seeding) and the test harness (a database per test file): created
+// with a unique name, dropped afterwards.
 import { randomBytes } from 'node:crypto';
 import { postgresClient, type SqlClient } from '../../functions/_shared/db/sql_client.ts';
 
@@ -14,8 +15,17 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function createScratchDatabase(label: string, adminUrl = scratchAdminUrl()): Promise<ScratchDatabase> {
-  const name = `scratch_${label}_${randomBytes(4).toString('hex')}`;
+export interface ScratchOptions {
+  /** The server (default scratchAdminUrl()). */
+  adminUrl?: string;
+  /** The scratch database's pool size (default 1). */
+  max?: number;
+}
+
+/** A database named `<prefix>_<random>`: the prefix says who made it, should one be left behind. */
+export async function createScratchDatabase(prefix: string, options: ScratchOptions = {}): Promise<ScratchDatabase> {
+  const adminUrl = options.adminUrl ?? scratchAdminUrl();
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = postgresClient(adminUrl, { max: 1 });
   try {
     await admin.exec(`create database ${name}`);
@@ -26,7 +36,7 @@ export async function createScratchDatabase(label: string, adminUrl = scratchAdm
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const client = postgresClient(url.toString(), { max: 1 });
+  const client = postgresClient(url.toString(), { max: options.max ?? 1 });
   return {
     url: url.toString(),
     client,

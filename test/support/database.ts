@@ -1,9 +1,9 @@
 // A fresh database per test file: in-memory PGlite by default, or with
 // DATABASE_URL set, a throwaway database on that server (dropped afterwards),
 // so files can run in parallel and roll migrations back without interfering.
-import { randomBytes } from 'node:crypto';
 import { postgresClient, type SqlClient } from '../../functions/_shared/db/sql_client.ts';
 import { pgliteClient } from '../../scripts/lib/pglite_client.ts';
+import { createScratchDatabase } from '../../scripts/lib/scratch_db.ts';
 import { applyLocalShim, migrateUp } from '../../scripts/lib/migrator.ts';
 
 export interface TestDatabase {
@@ -28,14 +28,9 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     }
     return { client, kind: 'pglite', connect: () => client, close: () => client.close() };
   }
-  const adminUrl = process.env.DATABASE_URL!;
-  const name = `registry_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgresClient(adminUrl, { max: 1 });
-  await admin.exec(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchDatabase('registry_test', { adminUrl: process.env.DATABASE_URL!, max: 4 });
+  const { client, url } = scratch;
   const extra: SqlClient[] = [];
-  const client = postgresClient(url.toString(), { max: 4 });
   if (migrate) {
     await applyLocalShim(client);
     await migrateUp(client);
@@ -43,16 +38,15 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   return {
     client,
     kind: 'postgres',
-    url: url.toString(),
+    url,
     connect(max = 4) {
-      const c = postgresClient(url.toString(), { max });
+      const c = postgresClient(url, { max });
       extra.push(c);
       return c;
     },
     async close() {
-      await Promise.all([client, ...extra].map((c) => c.close()));
-      await admin.exec(`drop database if exists ${name} with (force)`);
-      await admin.close();
+      await Promise.all(extra.map((c) => c.close()));
+      await scratch.drop();
     },
   };
 }
