@@ -166,6 +166,88 @@ revoke all on function "private"."batch_job_progress"(uuid, integer, jsonb, uuid
 
 grant execute on function "private"."batch_job_progress"(uuid, integer, jsonb, uuid, boolean) to "authenticated", "postgres", "service_role";
 
+-- One chunk of a running batch job, after where the job stands, as the
+-- caller (RLS decides which conversations it touches): a rescore (validation
+-- job "rescore") rescores; a validation ("validate") rescores and counts the
+-- structure checks; a cleanup ("archive_flagged") archives flagged
+-- conversations older than the job's cutoff, approved ones kept. The chunk
+-- starts where the job stands: a caller that thinks otherwise ran a chunk twice.
+create or replace function private.batch_job_run_chunk (
+  j       public.batch_jobs,
+  p_after uuid,
+  p_limit integer
+)
+  returns jsonb
+  language plpgsql
+  set search_path to ''
+  set jit to 'off'
+  AS $function$
+declare
+  v_noun text := case j.name when 'rescore' then 'rescore job' else 'job' end;
+  v_position private.job_positions;
+  v_counts jsonb;
+  v_results jsonb;
+begin
+  perform private.check_page_limit(p_limit, 10000);
+  if j.status <> 'running' then
+    raise exception using errcode = 'PT409', message = format('%s %s is %s', v_noun, j.id, j.status);
+  end if;
+  v_position := private.batch_job_position(j.id);
+  if p_after is distinct from v_position.after_id then
+    raise exception using errcode = 'PT409',
+      message = format('%s %s has moved on: its next chunk starts after %s, not after %s', v_noun, j.id,
+                       coalesce(v_position.after_id::text, 'the beginning'), coalesce(p_after::text, 'the beginning'));
+  end if;
+  if v_position.exhausted then
+    return jsonb_build_object('processed', 0, 'next_after', null);
+  end if;
+  if j.job_type = 'validation' then
+    perform set_config('registry.rescore', 'on', true);
+    execute format(
+      'with chunk as (select c.id, c.is_flagged from public.conversations c where %s and ($2::uuid is null or c.id > $2)
+                       order by c.id limit $3),
+            done as (update public.conversations u set quality_metrics = u.quality_metrics from chunk
+                      where u.id = chunk.id
+                      returning u.id, u.is_flagged, chunk.is_flagged as was_flagged,
+                                case when $4 then private.quality_breakdown(u.id, u.quality_metrics, u.template_id) -> ''structure_checks'' end as s)
+       select jsonb_build_object(''processed'', count(*), ''flagged'', count(*) filter (where is_flagged and not was_flagged),
+                ''unflagged'', count(*) filter (where was_flagged and not is_flagged),
+                ''unchanged'', count(*) filter (where is_flagged = was_flagged),
+                ''structure_failed'', count(*) filter (where not ((s ->> ''roles_alternate'')::boolean and (s ->> ''no_empty_turn'')::boolean
+                                                                 and (s ->> ''turn_count_in_bounds'')::boolean)),
+                ''roles_not_alternating'', count(*) filter (where not (s ->> ''roles_alternate'')::boolean),
+                ''empty_turns'', count(*) filter (where not (s ->> ''no_empty_turn'')::boolean),
+                ''turn_count_out_of_bounds'', count(*) filter (where not (s ->> ''turn_count_in_bounds'')::boolean),
+                ''last'', max(id::text))
+         from done', private.conversation_filter_sql(j.parameters -> 'filter'))
+      into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit, j.name = 'validate';
+    perform set_config('registry.rescore', '', true);
+    v_results := case when j.name = 'validate' then v_counts - 'processed' - 'last'
+                      else jsonb_build_object('flagged', (v_counts ->> 'flagged')::int, 'unflagged', (v_counts ->> 'unflagged')::int,
+                                              'unchanged', (v_counts ->> 'unchanged')::int) end;
+  else
+    execute format(
+      'with chunk as (select c.id from public.conversations c
+                       where %s and c.is_flagged and c.status not in (''archived'', ''approved'') and c.created_at < $4
+                         and ($2::uuid is null or c.id > $2)
+                       order by c.id limit $3),
+            done as (update public.conversations u set status = ''archived'' from chunk where u.id = chunk.id returning u.id)
+       select jsonb_build_object(''processed'', count(*), ''archived'', count(*), ''last'', max(id::text)) from done',
+      private.conversation_filter_sql(j.parameters -> 'filter'))
+      into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit, (j.parameters ->> 'cutoff')::timestamptz;
+    v_results := jsonb_build_object('archived', (v_counts ->> 'archived')::int);
+  end if;
+  perform private.batch_job_progress(j.id, (v_counts ->> 'processed')::int, v_results,
+    (v_counts ->> 'last')::uuid, (v_counts ->> 'processed')::int < p_limit);
+  return jsonb_build_object('processed', (v_counts ->> 'processed')::int,
+    'next_after', case when (v_counts ->> 'processed')::int = p_limit then v_counts ->> 'last' end);
+end
+$function$;
+
+revoke all on function "private"."batch_job_run_chunk"(public.batch_jobs, uuid, integer) from public;
+
+grant execute on function "private"."batch_job_run_chunk"(public.batch_jobs, uuid, integer) to "authenticated", "postgres", "service_role";
+
 -- Who may approve, reject and see every conversation: reviewers and the service role.
 create or replace function private.can_review()
   returns boolean

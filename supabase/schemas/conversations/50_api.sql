@@ -233,66 +233,13 @@ create or replace function public.conversations_batch_job_chunk (
   AS $function$
 declare
   j public.batch_jobs;
-  v_position private.job_positions;
-  v_counts jsonb;
-  v_results jsonb;
 begin
-  perform private.check_page_limit(p_limit, 10000);
   select * into j from public.batch_jobs
    where id = p_job_id and (job_type, name) in (('validation', 'validate'), ('cleanup', 'archive_flagged'));
   if not found then
     raise exception using errcode = 'PT404', message = format('validation or cleanup job %s not found', p_job_id);
   end if;
-  if j.status <> 'running' then
-    raise exception using errcode = 'PT409', message = format('job %s is %s', p_job_id, j.status);
-  end if;
-  v_position := private.batch_job_position(p_job_id);
-  if p_after is distinct from v_position.after_id then
-    raise exception using errcode = 'PT409',
-      message = format('job %s has moved on: its next chunk starts after %s, not after %s', p_job_id,
-                       coalesce(v_position.after_id::text, 'the beginning'), coalesce(p_after::text, 'the beginning'));
-  end if;
-  if v_position.exhausted then
-    return jsonb_build_object('processed', 0, 'next_after', null);
-  end if;
-  if j.job_type = 'validation' then
-    perform set_config('registry.rescore', 'on', true);
-    execute format(
-      'with chunk as (select c.id, c.is_flagged from public.conversations c where %s and ($2::uuid is null or c.id > $2)
-                       order by c.id limit $3),
-            done as (update public.conversations u set quality_metrics = u.quality_metrics from chunk
-                      where u.id = chunk.id
-                      returning u.id, u.is_flagged, chunk.is_flagged as was_flagged,
-                                private.quality_breakdown(u.id, u.quality_metrics, u.template_id) -> ''structure_checks'' as s)
-       select jsonb_build_object(''processed'', count(*), ''flagged'', count(*) filter (where is_flagged and not was_flagged),
-                ''unflagged'', count(*) filter (where was_flagged and not is_flagged),
-                ''unchanged'', count(*) filter (where is_flagged = was_flagged),
-                ''structure_failed'', count(*) filter (where not ((s ->> ''roles_alternate'')::boolean and (s ->> ''no_empty_turn'')::boolean
-                                                                 and (s ->> ''turn_count_in_bounds'')::boolean)),
-                ''roles_not_alternating'', count(*) filter (where not (s ->> ''roles_alternate'')::boolean),
-                ''empty_turns'', count(*) filter (where not (s ->> ''no_empty_turn'')::boolean),
-                ''turn_count_out_of_bounds'', count(*) filter (where not (s ->> ''turn_count_in_bounds'')::boolean),
-                ''last'', max(id::text))
-         from done', private.conversation_filter_sql(j.parameters -> 'filter'))
-      into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit;
-    perform set_config('registry.rescore', '', true);
-    v_results := v_counts - 'processed' - 'last';
-  else
-    execute format(
-      'with chunk as (select c.id from public.conversations c
-                       where %s and c.is_flagged and c.status not in (''archived'', ''approved'') and c.created_at < $4
-                         and ($2::uuid is null or c.id > $2)
-                       order by c.id limit $3),
-            done as (update public.conversations u set status = ''archived'' from chunk where u.id = chunk.id returning u.id)
-       select jsonb_build_object(''processed'', count(*), ''archived'', count(*), ''last'', max(id::text)) from done',
-      private.conversation_filter_sql(j.parameters -> 'filter'))
-      into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit, (j.parameters ->> 'cutoff')::timestamptz;
-    v_results := jsonb_build_object('archived', (v_counts ->> 'archived')::int);
-  end if;
-  perform private.batch_job_progress(p_job_id, (v_counts ->> 'processed')::int, v_results,
-    (v_counts ->> 'last')::uuid, (v_counts ->> 'processed')::int < p_limit);
-  return jsonb_build_object('processed', (v_counts ->> 'processed')::int,
-    'next_after', case when (v_counts ->> 'processed')::int = p_limit then v_counts ->> 'last' end);
+  return private.batch_job_run_chunk(j, p_after, p_limit);
 end
 $function$;
 
@@ -929,45 +876,12 @@ create or replace function public.conversations_rescore_chunk (
   AS $function$
 declare
   j public.batch_jobs;
-  v_position private.job_positions;
-  v_counts jsonb;
 begin
-  perform private.check_page_limit(p_limit, 10000);
   select * into j from public.batch_jobs where id = p_job_id and job_type = 'validation' and name = 'rescore';
   if not found then
     raise exception using errcode = 'PT404', message = format('rescore job %s not found', p_job_id);
   end if;
-  if j.status <> 'running' then
-    raise exception using errcode = 'PT409', message = format('rescore job %s is %s', p_job_id, j.status);
-  end if;
-  -- The chunk starts where the job stands; a caller that thinks otherwise ran a chunk twice.
-  v_position := private.batch_job_position(p_job_id);
-  if p_after is distinct from v_position.after_id then
-    raise exception using errcode = 'PT409',
-      message = format('rescore job %s has moved on: its next chunk starts after %s, not after %s', p_job_id,
-                       coalesce(v_position.after_id::text, 'the beginning'), coalesce(p_after::text, 'the beginning'));
-  end if;
-  if v_position.exhausted then
-    return jsonb_build_object('processed', 0, 'next_after', null);
-  end if;
-  perform set_config('registry.rescore', 'on', true);
-  execute format(
-    'with chunk as (select c.id, c.is_flagged from public.conversations c where %s and ($2::uuid is null or c.id > $2)
-                     order by c.id limit $3),
-          done as (update public.conversations u set quality_metrics = u.quality_metrics from chunk
-                    where u.id = chunk.id returning u.id, u.is_flagged, chunk.is_flagged as was_flagged)
-     select jsonb_build_object(''processed'', count(*), ''flagged'', count(*) filter (where is_flagged and not was_flagged),
-              ''unflagged'', count(*) filter (where was_flagged and not is_flagged),
-              ''unchanged'', count(*) filter (where is_flagged = was_flagged), ''last'', max(id::text))
-       from done', private.conversation_filter_sql(j.parameters -> 'filter'))
-    into v_counts using j.parameters -> 'filter', v_position.after_id, p_limit;
-  perform set_config('registry.rescore', '', true);
-  perform private.batch_job_progress(p_job_id, (v_counts ->> 'processed')::int,
-    jsonb_build_object('flagged', (v_counts ->> 'flagged')::int, 'unflagged', (v_counts ->> 'unflagged')::int,
-                       'unchanged', (v_counts ->> 'unchanged')::int),
-    (v_counts ->> 'last')::uuid, (v_counts ->> 'processed')::int < p_limit);
-  return jsonb_build_object('processed', (v_counts ->> 'processed')::int,
-    'next_after', case when (v_counts ->> 'processed')::int = p_limit then v_counts ->> 'last' end);
+  return private.batch_job_run_chunk(j, p_after, p_limit);
 end
 $function$;
 
