@@ -1,7 +1,8 @@
 // Issue 18, packages: budget alerts. When a version's actual_cost reaches 0.8
-// and 1.0 of its budget_limit the database records one alert per threshold in
-// cost_alerts_sent, which no client writes; GET /packages/:id/versions?over_budget=
-// finds the versions at or over budget. Through both adapters, then from
+// and 1.0 of its budget_limit the database records one alert per threshold
+// and budget (a higher budget re-arms them) in cost_alerts_sent, which no
+// client writes; GET /packages/:id/versions?over_budget= finds the versions
+// at or over budget. Through both adapters, then from
 // outside as each role directly on the table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRole } from '../support/as_role.ts';
@@ -53,6 +54,13 @@ describe.each(ADAPTERS)('budget alerts through the %s adapter', (adapter) => {
     expect(await step(10)).toEqual(at100);
     expect((await json(await train(v.id, { budget_limit: 1000 }))).cost_alerts_sent).toEqual(at100);
     expect((await json(await h.request(`/packages/versions/${v.id}`))).cost_alerts_sent).toEqual(at100);
+    // a higher budget re-arms its thresholds: 0.8 of 1000 is a new alert, with the figures of the moment
+    expect(await step(799)).toEqual(at100);
+    const rearmed = await step(800);
+    expect(rearmed.slice(0, 2)).toEqual(at100);
+    expect(rearmed.slice(2)).toEqual([expect.objectContaining({ threshold: 0.8, actual_cost: 800, budget_limit: 1000 })]);
+    // a lower budget does not repeat what a higher one already alerted
+    expect((await json(await train(v.id, { budget_limit: 900 }))).cost_alerts_sent).toEqual(rearmed);
   });
 
   it('a jump past both thresholds records both; a version without a budget records none', async () => {

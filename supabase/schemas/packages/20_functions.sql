@@ -15,6 +15,36 @@ revoke all on function "private"."budget_alert_thresholds"() from public;
 
 grant execute on function "private"."budget_alert_thresholds"() to "authenticated", "postgres", "service_role";
 
+-- The thresholds a version's cost has reached that its alerts do not cover
+-- yet: reached when actual_cost >= threshold × budget_limit; covered by an
+-- alert of that threshold recorded at this budget or a higher one (or
+-- without a numeric budget, by an older writer). So a lower budget does not
+-- repeat an alert, and a higher one re-arms it.
+create or replace function private.budget_alerts_due (
+  p_sent         jsonb,
+  p_actual_cost  numeric,
+  p_budget_limit numeric
+)
+  returns numeric[]
+  language sql
+  immutable
+  set search_path to ''
+  AS $function$
+  select coalesce(array_agg(t order by t), '{}')
+    from unnest(private.budget_alert_thresholds()) t
+   where p_actual_cost >= t * p_budget_limit
+     and not exists (
+       select 1 from jsonb_array_elements(case when jsonb_typeof(p_sent) = 'array' then p_sent else '[]' end) a
+        where jsonb_typeof(a) = 'object' and jsonb_typeof(a -> 'threshold') = 'number'
+          and (a ->> 'threshold')::numeric = t
+          and (coalesce(jsonb_typeof(a -> 'budget_limit'), 'absent') <> 'number'
+               or (a ->> 'budget_limit')::numeric >= p_budget_limit))
+$function$;
+
+revoke all on function "private"."budget_alerts_due"(jsonb, numeric, numeric) from public;
+
+grant execute on function "private"."budget_alerts_due"(jsonb, numeric, numeric) to "authenticated", "postgres", "service_role";
+
 -- Differences between two JSON values as JSON-pointer operations (RFC 6901
 -- paths, RFC 6902 op names): objects key by key, arrays index by index.
 create or replace function private.jsonb_diff (
@@ -325,8 +355,8 @@ revoke all on function "private"."package_version_before_update"() from public;
 grant execute on function "private"."package_version_before_update"() to "postgres";
 
 -- cost_alerts_sent is the database's: whatever a writer sends (any role) is
--- replaced by what was recorded, and an alert is appended, once per
--- threshold and version, when actual_cost reaches threshold × budget_limit:
+-- replaced by what was recorded, and an alert is appended for each threshold
+-- the cost has reached that no alert covers yet (private.budget_alerts_due):
 -- {"threshold", "actual_cost", "budget_limit", "sent_at"}. An alert stays
 -- when the cost or the budget moves afterwards: it was sent.
 create or replace function private.package_version_cost_alerts()
@@ -338,18 +368,10 @@ declare
   v_threshold numeric;
 begin
   new.cost_alerts_sent := case when tg_op = 'UPDATE' then old.cost_alerts_sent else '[]'::jsonb end;
-  if new.actual_cost is null or new.budget_limit is null then
-    return new;
-  end if;
-  foreach v_threshold in array private.budget_alert_thresholds() loop
-    if new.actual_cost >= v_threshold * new.budget_limit
-       and not exists (select 1 from jsonb_array_elements(new.cost_alerts_sent) a
-                        where jsonb_typeof(a) = 'object' and jsonb_typeof(a -> 'threshold') = 'number'
-                          and (a ->> 'threshold')::numeric = v_threshold) then
-      new.cost_alerts_sent := new.cost_alerts_sent || jsonb_build_array(jsonb_build_object(
-        'threshold', v_threshold, 'actual_cost', new.actual_cost, 'budget_limit', new.budget_limit,
-        'sent_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')));
-    end if;
+  foreach v_threshold in array private.budget_alerts_due(new.cost_alerts_sent, new.actual_cost, new.budget_limit) loop
+    new.cost_alerts_sent := new.cost_alerts_sent || jsonb_build_array(jsonb_build_object(
+      'threshold', v_threshold, 'actual_cost', new.actual_cost, 'budget_limit', new.budget_limit,
+      'sent_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')));
   end loop;
   return new;
 end
