@@ -194,9 +194,12 @@ create trigger conversations_search_text
   before update of title, persona, emotion, topic on public.conversations
   for each row execute function private.conversations_search_text();
 
+-- Archiving keeps a conversation's review decision (the record reads it from
+-- the history), so it never changes a record: a cleanup archiving thousands of
+-- one template's rejected conversations recomputes nothing.
 create trigger conversations_template_record
   after update of status on public.conversations
-  for each row when (new.template_id is not null and old.status is distinct from new.status
+  for each row when (new.template_id is not null and old.status is distinct from new.status and new.status <> 'archived'
                      and (old.status in ('approved', 'rejected') or new.status in ('approved', 'rejected')))
   execute function private.conversation_templates_record();
 
