@@ -23,6 +23,13 @@ const ROOT = resolve(import.meta.dirname, '..');
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { keep: { type: 'boolean', default: false } } });
 const documents = positionals.length > 0 ? positionals.map((p) => relative(ROOT, resolve(p))) : DOCUMENTED_EXAMPLES;
 
+// The examples run bash, curl, jq and python3: say which one is missing before anything fails less clearly.
+const missing = ['bash', 'curl', 'jq', 'python3'].filter((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).error);
+if (missing.length > 0) {
+  console.error(`docs:test needs ${missing.join(', ')} on the PATH: apt-get install ${missing.join(' ')}`);
+  process.exit(1);
+}
+
 const work = mkdtempSync(join(tmpdir(), 'registry-doctest-'));
 const server = await startServer(join(work, 'pglite'));
 let failures = 0;

@@ -31,3 +31,11 @@ if (why) {
     process.exit(result.status ?? 1);
   }
 }
+
+// What else a command needs from the machine: one line each, before it fails less clearly.
+const NEEDS = {
+  pretest: [['python3', 'the Python client\'s tests (test/clients/python.test.ts) run python3: apt-get install python3']],
+};
+for (const [command, hint] of NEEDS[process.env.npm_lifecycle_event] ?? []) {
+  if (spawnSync(command, ['--version'], { stdio: 'ignore' }).error) console.error(`missing ${command}: ${hint}`);
+}
