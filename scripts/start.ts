@@ -2,6 +2,7 @@
 // every function served at http://127.0.0.1:54321/functions/v1/<name>/...
 import { randomBytes } from 'node:crypto';
 import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
+import { DataDirInUse } from './lib/data_dir_lock.ts';
 import { openDatabase } from './lib/database.ts';
 import { createGateway } from './lib/gateway.ts';
 import { listen } from './lib/http_server.ts';
@@ -13,8 +14,32 @@ const started = performance.now();
 const port = Number(process.env.PORT ?? 54321);
 const host = process.env.HOST ?? '127.0.0.1';
 
+// The port first: a port in use is said at once, before the database opens
+// (and before a second server could open the same data folder). Until the
+// functions are ready a request gets 503.
+let handle: (request: Request) => Response | Promise<Response> = () =>
+  Response.json({ title: 'Service Unavailable', status: 503, detail: 'starting: the database is being prepared' },
+    { status: 503, headers: { 'content-type': 'application/problem+json', 'retry-after': '2' } });
+const listening = await listen((request) => handle(request), { port, hostname: host }).catch((err: NodeJS.ErrnoException) => {
+  if (err.code === 'EADDRINUSE') {
+    console.error(`port ${port} on ${host} is already in use (another npm start?): stop that, or pick another port, ` +
+      `and for a second server its own data folder: DATA_DIR=.data/second PORT=${port + 1} npm start`);
+  } else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+    console.error(`cannot listen on ${host}:${port} (${err.code}): pick another with PORT=<port> and HOST=<address> npm start`);
+  } else {
+    throw err;
+  }
+  process.exit(1);
+});
+
 // DATA_DIR: where the embedded database lives (default .data/pglite; the doc tests use a fresh folder).
-const { client, description } = await openDatabase(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {});
+const opened = await openDatabase(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {}).catch(async (err: Error) => {
+  if (!(err instanceof DataDirInUse)) throw err;
+  console.error(err.message);
+  await listening.close();
+  process.exit(1);
+});
+const { client, description } = opened;
 await prepareDatabase(client);
 await applySeed(client);
 const db = sqlAdapter(client);
@@ -24,19 +49,7 @@ const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('
 // place of the pg_cron job a Supabase project has.
 const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
 const gateway = createGateway({ db, wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
-
-const listening = await listen(gateway.fetch, { port, hostname: host }).catch(async (err: NodeJS.ErrnoException) => {
-  await stopIndexer();
-  await db.close();
-  if (err.code === 'EADDRINUSE') {
-    console.error(`port ${port} on ${host} is already in use (another npm start?): stop that, or pick another port: PORT=${port + 1} npm start`);
-  } else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-    console.error(`cannot listen on ${host}:${port} (${err.code}): pick another with PORT=<port> and HOST=<address> npm start`);
-  } else {
-    throw err;
-  }
-  process.exit(1);
-});
+handle = gateway.fetch;
 const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
 const reviewerToken = await mintToken({ role: 'authenticated', sub: DEMO_REVIEWER_ID, email: 'reviewer@example.com' });
 const serviceToken = await mintToken({ role: 'service_role' });

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { connectTimeoutFromEnv } from '../../functions/_shared/db/from_env.ts';
 import { postgresClient, type SqlClient } from '../../functions/_shared/db/sql_client.ts';
+import { lockDataDir } from './data_dir_lock.ts';
 import { pgliteClient } from './pglite_client.ts';
 
 export interface OpenDatabase {
@@ -20,11 +21,19 @@ export async function openDatabase(options: { dataDir?: string | null } = {}): P
     return { client, description: `Postgres ${redact(url)}` };
   }
   const dataDir = options.dataDir === undefined ? '.data/pglite' : options.dataDir;
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  return {
-    client: await pgliteClient(dataDir ?? undefined),
-    description: dataDir ? `embedded PGlite in ${dataDir}` : 'embedded PGlite in memory',
-  };
+  if (!dataDir) return { client: await pgliteClient(), description: 'embedded PGlite in memory' };
+  mkdirSync(dataDir, { recursive: true });
+  const release = lockDataDir(dataDir);
+  try {
+    const client = await pgliteClient(dataDir);
+    return {
+      client: { ...client, close: () => client.close().finally(release) },
+      description: `embedded PGlite in ${dataDir}`,
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 function redact(url: string): string {

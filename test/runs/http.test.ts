@@ -109,6 +109,8 @@ describe.each(ADAPTERS)('runs through the %s adapter', (adapter) => {
       expect((await h.request('/runs', { token: 'not.a.jwt' })).status).toBe(401);
       const anon = await h.request('/runs', { token: h.tokens.anon });
       expect(anon.status).toBe(401);
+      // what to send, not which SQL function refused
+      expect((await anon.json()).detail).toBe("sign in: this needs a user's token (Authorization: Bearer <JWT>), not the anon key");
       expect((await create({ run_id: newId(), config: {} }, h.tokens.anon)).status).toBe(401);
     });
 

@@ -3,6 +3,7 @@ running, completed with metrics (a dict, or W&B's summary when the script
 uses W&B), and crashed with the traceback when the loop raises, the
 exception propagating.
 """
+import contextlib
 import math
 import sys
 import types
@@ -53,6 +54,23 @@ class TrainingLoop(unittest.TestCase):
         self.assertEqual((done["wandb_run_id"], done["wandb_url"]), (wandb.run.id, wandb.run.url))
         self.assertEqual(done["final_metrics_json"], {"train/loss": 0.5, "_step": 300, "eval/acc": 0.75})
         self.assertEqual(done["total_training_steps"], 300)
+
+    def test_wandb_init_inside_the_block_records_its_run_at_the_end(self):
+        wandb = types.ModuleType("wandb")
+        wandb.run = None
+        sys.modules["wandb"] = wandb
+        self.addCleanup(sys.modules.pop, "wandb")
+        for outcome in ("completed", "crashed"):
+            run_id = unique(f"late-wandb-{outcome}")
+            with self.assertRaises(ZeroDivisionError) if outcome == "crashed" else contextlib.nullcontext():
+                with training_run(run_id, {}, client=self.client) as run:
+                    self.assertIsNone(run.record["wandb_run_id"])
+                    wandb.run = FakeWandbRun({"_step": 7})           # what wandb.init() inside the block does
+                    if outcome == "crashed":
+                        1 / 0
+            done = self.client.runs.get(run_id)
+            self.assertEqual((done["status"], done["wandb_run_id"], done["wandb_url"]), (outcome, wandb.run.id, wandb.run.url))
+            wandb.run = None
 
     def test_an_exception_marks_the_run_crashed_and_propagates(self):
         run_id = unique("boom")

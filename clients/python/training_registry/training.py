@@ -6,7 +6,7 @@
 
 On entry the run is registered (a retried launch is answered with the stored
 run) and marked running, with the W&B run's id and URL when ``wandb.init``
-has made one. On a normal exit it is marked completed with its duration and
+has made one by then, else at the end (``wandb.init`` inside the block). On a normal exit it is marked completed with its duration and
 final metrics: ``wandb.run.summary`` when the script uses W&B, plus
 ``run.metrics``. On an exception it is marked crashed with the traceback (and
 its S3 key, if you give one or a function that uploads it), and the exception
@@ -56,12 +56,18 @@ class TrainingRun:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         duration = time.monotonic() - self._started
+        # wandb.init() usually runs inside the block, after the run was marked running: its id and URL go with the end.
+        wandb_run = _wandb_run()
+        wandb_ids = {"wandb_run_id": getattr(wandb_run, "id", None), "wandb_url": getattr(wandb_run, "url", None)}
         if exc_type is None:
             self.record = self.client.runs.update_status(
-                self.run_id, "completed", duration_seconds=duration, final_metrics=self.final_metrics() or None)
+                self.run_id, "completed", duration_seconds=duration, final_metrics=self.final_metrics() or None, **wandb_ids)
             return False
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         try:
+            if wandb_run is not None and (self.record or {}).get("wandb_run_id") != wandb_ids["wandb_run_id"]:
+                # the same status again changes nothing but the ids: where the crashed run's W&B logs are
+                self.client.runs.update_status(self.run_id, "running", **wandb_ids)
             self.record = self.client.runs.report_crash(
                 self.run_id, error_log_s3_key=self._crash_log_key(text), error_message=text[-MAX_ERROR_MESSAGE:])
         except Exception as failure:  # the training's own exception matters more than this report's

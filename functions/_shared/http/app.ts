@@ -202,6 +202,10 @@ export function toProblem(err: unknown, anonymous = false): Problem {
     const status = httpStatusForDbCode(err.code, anonymous);
     if (status === 503) return new Problem(503, unavailableDetail(err), { cause: err });
     if (status >= 500) return new Problem(status, 'internal error', { cause: err });
+    // The anon key reached a function only users may call: say what to send, not which SQL function refused.
+    if (status === 401 && err.code === '42501') {
+      return new Problem(401, 'sign in: this needs a user\'s token (Authorization: Bearer <JWT>), not the anon key', { cause: err });
+    }
     return new Problem(status, err.message, { cause: err });
   }
   if (err instanceof HTTPException) return new Problem(err.status, err.message || 'bad request', { cause: err });
