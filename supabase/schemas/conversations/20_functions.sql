@@ -62,8 +62,11 @@ declare
   j public.batch_jobs;
 begin
   if p_error is null and not (private.batch_job_position(p_job_id)).exhausted then
+    select * into j from public.batch_jobs where id = p_job_id;
     raise exception using errcode = 'PT409',
-      message = format('job %s has items left: run its remaining chunks, or finish it with an error', p_job_id);
+      message = format('job %s has items left (%s of %s processed): %s, or finish it with an error', p_job_id,
+                       j.processed_items, j.total_items,
+                       case when j.job_type = 'generation' then 'report the rest of its progress' else 'run its remaining chunks' end);
   end if;
   perform private.batch_job_position(p_job_id);
   update public.batch_jobs set status = case when p_error is null then 'completed' else 'failed' end,
