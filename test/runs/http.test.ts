@@ -104,6 +104,16 @@ describe.each(ADAPTERS)('runs through the %s adapter', (adapter) => {
   });
 
   describe('auth', () => {
+    it('405 naming the methods a path answers (Allow), 404 for a path nothing answers', async () => {
+      const wrong = await h.request(`/runs/${newId()}`, { method: 'DELETE' });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('GET, PATCH');
+      expect(await wrong.json()).toMatchObject({ status: 405, code: 'method_not_allowed', detail: expect.stringMatching(/answers GET, PATCH, not DELETE$/) });
+      const none = await h.request(`/runs/a/b/c/d`);
+      expect(none.status).toBe(404);
+      expect(none.headers.get('allow')).toBeNull();
+    });
+
     it('401 without a token, with a bad token, and for anon', async () => {
       expect((await h.request('/runs', { token: null })).status).toBe(401);
       expect((await h.request('/runs', { token: 'not.a.jwt' })).status).toBe(401);

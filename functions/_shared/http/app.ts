@@ -12,6 +12,7 @@ import { readEnv } from '../env.ts';
 import { type Caller, type Db, DbError, type IdempotencyKey } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
 import type { RpcCall } from '../db/rpc.gen.ts';
+import { allowedMethods } from './allowed_methods.ts';
 import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
 import { bodyLimit, drainUnreadBody } from './body.ts';
 import { allowedOrigins, corsMiddleware } from './cors.ts';
@@ -139,7 +140,14 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   });
 
   app.onError((err, c) => problemResponse(c, toProblem(err, c.get('caller')?.claims.role === 'anon')));
-  app.notFound((c) => problemResponse(c, new Problem(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allowed = allowedMethods(app, path);
+    if (allowed.length === 0) return problemResponse(c, new Problem(404, `no route for ${c.req.method} ${path}`));
+    const response = problemResponse(c, new Problem(405, `${path} answers ${allowed.join(', ')}, not ${c.req.method}`));
+    response.headers.set('allow', allowed.join(', '));
+    return response;
+  });
 
   if (options.auth === 'jwt') {
     app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
