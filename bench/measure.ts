@@ -34,3 +34,42 @@ export async function compareWrites(name: string, product: (i: number) => Promis
   }
   return { name, product_ms: productMs / count, baseline_ms: baselineMs / count, ratio: productMs / baselineMs, unit: 'mean ms per write' };
 }
+
+/** The p-th percentile (0-100) of xs, nearest rank. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = Float64Array.from(xs).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Throughput and latency of a load: `requests` answered in `seconds` (the sum of its rounds). */
+export interface Load { requests: number; seconds: number; errors: number; latencies: number[] }
+export interface LoadFigures { requests: number; rps: number; p50_ms: number; p99_ms: number; errors: number }
+
+export function loadFigures(rounds: Load[]): LoadFigures {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const latencies = rounds.flatMap((r) => r.latencies);
+  return { requests, rps: requests / seconds, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), errors: rounds.reduce((n, r) => n + r.errors, 0) };
+}
+
+/** `clients` concurrent async loops calling `call` until `seconds` have passed; each call's latency. */
+export async function inLoops(clients: number, seconds: number, call: (i: number) => Promise<unknown>): Promise<Load> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      try {
+        await call(next++);
+        latencies.push(performance.now() - t);
+      } catch (err) {
+        if (errors++ === 0) console.error(`  first error: ${(err as Error).message}`);
+      }
+    }
+  }));
+  return { requests: latencies.length, seconds: (performance.now() - started) / 1000, errors, latencies };
+}

@@ -1,7 +1,8 @@
 // npm run bench [-- --runs 100000 --iterations 200 --writes 2000 --reports 10000 --versions 10000 --operations 1000
 //                  --conversations 100000 --events 1000000 --event-size realistic|small --db pglite,postgres
 //                  --suites runs,analytics,gradient-methods,packages,conversations,conversations-quality,training-examples,cors
-//                  --server-runs 100000 --aggregate-iterations 30]
+//                  --server-runs 100000 --aggregate-iterations 30
+//                  --suites http --http-sizes 20000 --http-clients 1,8,32 --duration 6 --rounds 2 --http-write-size 20000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
 // to bench/results/latest.json. The package-version benchmarks (real
@@ -23,6 +24,7 @@ import type { Comparison } from './measure.ts';
 import { benchRuns, loadRuns } from './runs.ts';
 import { benchTrainingExamples } from './training_examples.ts';
 import { benchServer } from './server.ts';
+import { benchHttp } from './http.ts';
 
 const { values } = parseArgs({ options: {
   runs: { type: 'string', default: '100000' },
@@ -39,12 +41,20 @@ const { values } = parseArgs({ options: {
   'event-size': { type: 'string', default: 'realistic' },
   conversations: { type: 'string', default: '100000' },
   'server-runs': { type: 'string', default: '100000' },
+  // --suites http (bench/http.ts): over a real socket, seconds per side per cell.
+  'http-sizes': { type: 'string', default: '20000' },
+  'http-clients': { type: 'string', default: '1,8,32' },
+  'http-write-size': { type: 'string', default: '20000' },
+  duration: { type: 'string', default: '6' },
+  rounds: { type: 'string', default: '2' },
 } });
 const suites = new Set(values.suites.split(','));
 const runs = ['runs', 'analytics', 'gradient-methods', 'driver', 'cors'].some((s) => suites.has(s)) ? Number(values.runs) : 0;
 const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
 
-for (const kind of values.db.split(',')) {
+// Suites that share the per-database dataset loaded below (the http suite loads its own, per size).
+const perDatabase = [...suites].some((s) => s !== 'http');
+for (const kind of perDatabase ? values.db.split(',') : []) {
   let client: SqlClient;
   let drop = async () => {};
   let connect: ((max: number) => SqlClient) | undefined;
@@ -98,6 +108,14 @@ for (const kind of values.db.split(',')) {
     await client.close();
     await drop();
   }
+}
+
+if (suites.has('http')) {
+  report.http = await benchHttp({
+    kinds: values.db.split(','), sizes: values['http-sizes'].split(',').map(Number), clients: values['http-clients'].split(',').map(Number),
+    duration: Number(values.duration), rounds: Number(values.rounds), writeSize: Number(values['http-write-size']),
+    adminUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  });
 }
 
 const serverRuns = Number(values['server-runs']);

@@ -1,13 +1,53 @@
 // `npm start` measured as a user meets it: time from launch to the ready line,
 // and the server's resident memory after start and after loading runs over HTTP.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ServerFigures { ready_ms: number; rss_after_start_mb: number; rss_after_load_mb: number; loaded_runs: number; load_runs_per_s: number }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+export interface Child { pid: number; port: number; output(): string; ready_ms: number; stop(): Promise<void> }
+
+/**
+ * Starts `node <script>` (PORT=0: the OS picks a free port) and waits for the
+ * line naming its port. Its output goes to a file, not a pipe this process
+ * would have to drain while it measures: the per-request log lines are the
+ * server's own cost, as in a terminal.
+ */
+export async function startChild(script: string, options: { cwd: string; env?: Record<string, string>; args?: string[]; ready?: RegExp }): Promise<Child> {
+  const log = join(options.cwd, `${script.replace(/\W/g, '_')}.${Date.now()}.log`);
+  const fd = openSync(log, 'w');
+  const started = performance.now();
+  const child = spawn(process.execPath, [...options.args ?? [], join(process.cwd(), script)], {
+    cwd: options.cwd, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env }, stdio: ['ignore', fd, 'inherit'],
+  });
+  closeSync(fd);
+  let exited: number | null | undefined;
+  const gone = new Promise<void>((resolve) => child.once('exit', (code) => { exited = code; resolve(); }));
+  const output = () => readFileSync(log, 'utf8');
+  const ready = options.ready ?? /http:\/\/127\.0\.0\.1:(\d+)\/functions\/v1\/[\s\S]*DEMO_PACKAGE_ID=/;
+  let port = 0;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${script} exited with ${exited}: ${output()}`);
+    const m = ready.exec(output());
+    if (m) {
+      port = Number(/(?:127\.0\.0\.1:|listening on )(\d+)/.exec(m[0])![1]);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    pid: child.pid!, port, output, ready_ms: performance.now() - started,
+    async stop() {
+      if (exited === undefined) child.kill('SIGTERM');
+      await gone;
+      rmSync(log, { force: true });
+    },
+  };
+}
 
 export async function benchServer(runs: number, port = 54399): Promise<ServerFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'registry-bench-'));
