@@ -2,6 +2,7 @@
 //                  --conversations 100000 --events 1000000 --event-size realistic|small --db pglite,postgres
 //                  --suites runs,analytics,gradient-methods,packages,conversations,conversations-quality,training-examples,cors
 //                  --server-runs 100000 --aggregate-iterations 30
+//                  --suites memory --memory-seconds 300 --memory-clients 8 --memory-sample 5
 //                  --suites http --http-sizes 20000 --http-clients 1,8,32 --duration 6 --rounds 2 --http-write-size 20000]
 // Each database gets the same dataset and the same measurements; results are
 // ratios against raw SQL on that database in the same run, printed and written
@@ -25,6 +26,7 @@ import { benchRuns, loadRuns } from './runs.ts';
 import { benchTrainingExamples } from './training_examples.ts';
 import { benchServer } from './server.ts';
 import { benchHttp } from './http.ts';
+import { benchMemory } from './memory.ts';
 
 const { values } = parseArgs({ options: {
   runs: { type: 'string', default: '100000' },
@@ -47,13 +49,17 @@ const { values } = parseArgs({ options: {
   'http-write-size': { type: 'string', default: '20000' },
   duration: { type: 'string', default: '6' },
   rounds: { type: 'string', default: '2' },
+  // --suites memory (bench/memory.ts): npm start's resident memory, ready and under a mixed load.
+  'memory-seconds': { type: 'string', default: '300' },
+  'memory-clients': { type: 'string', default: '8' },
+  'memory-sample': { type: 'string', default: '5' },
 } });
 const suites = new Set(values.suites.split(','));
 const runs = ['runs', 'analytics', 'gradient-methods', 'driver', 'cors'].some((s) => suites.has(s)) ? Number(values.runs) : 0;
 const report: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version };
 
 // Suites that share the per-database dataset loaded below (the http suite loads its own, per size).
-const perDatabase = [...suites].some((s) => s !== 'http');
+const perDatabase = [...suites].some((s) => s !== 'http' && s !== 'memory');
 for (const kind of perDatabase ? values.db.split(',') : []) {
   let client: SqlClient;
   let drop = async () => {};
@@ -115,6 +121,12 @@ if (suites.has('http')) {
     kinds: values.db.split(','), sizes: values['http-sizes'].split(',').map(Number), clients: values['http-clients'].split(',').map(Number),
     duration: Number(values.duration), rounds: Number(values.rounds), writeSize: Number(values['http-write-size']),
     adminUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  });
+}
+
+if (suites.has('memory')) {
+  report.memory = await benchMemory({
+    seconds: Number(values['memory-seconds']), clients: Number(values['memory-clients']), sampleSeconds: Number(values['memory-sample']),
   });
 }
 

@@ -9,6 +9,13 @@ export interface ServerFigures { ready_ms: number; rss_after_start_mb: number; r
 
 export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
+/** The node flags `npm start` runs scripts/start.ts with (package.json), so a spawned server is the same. */
+export function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+  const m = /^node\s+(.*?)\s*scripts\/start\.ts/.exec(start);
+  return m?.[1] ? m[1].split(/\s+/) : [];
+}
+
 export interface Child { pid: number; port: number; output(): string; ready_ms: number; stop(): Promise<void> }
 
 /**
@@ -21,7 +28,8 @@ export async function startChild(script: string, options: { cwd: string; env?: R
   const log = join(options.cwd, `${script.replace(/\W/g, '_')}.${Date.now()}.log`);
   const fd = openSync(log, 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [...options.args ?? [], join(process.cwd(), script)], {
+  const args = options.args ?? (script === 'scripts/start.ts' ? startFlags() : []);
+  const child = spawn(process.execPath, [...args, join(process.cwd(), script)], {
     cwd: options.cwd, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env }, stdio: ['ignore', fd, 'inherit'],
   });
   closeSync(fd);
@@ -54,7 +62,7 @@ export async function benchServer(runs: number, port = 54399): Promise<ServerFig
   const started = performance.now();
   const env = { ...process.env, PORT: String(port), DATABASE_URL: '' };
   // Start the server exactly as `npm start` does, with its data folder in a temp dir.
-  const child = spawn(process.execPath, [join(process.cwd(), 'scripts/start.ts')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...startFlags(), join(process.cwd(), 'scripts/start.ts')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const { token, ready_ms } = await new Promise<{ token: string; ready_ms: number }>((resolve, reject) => {
       let out = '';
