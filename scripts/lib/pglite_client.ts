@@ -17,7 +17,10 @@
 // - Transactions are this module's own BEGIN/COMMIT/ROLLBACK on a queue of
 //   one (PGlite has one connection), so a transaction can be rolled back at
 //   its next step when its signal aborts.
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PGlite } from '@electric-sql/pglite';
 import { DbError } from '../../functions/_shared/db/port.ts';
 import { type SqlClient, type TransactionOptions, untilAborted } from '../../functions/_shared/db/sql_client.ts';
@@ -31,8 +34,43 @@ export interface PgliteClientOptions {
 
 export type PgliteSqlClient = SqlClient & { readonly pg: PGlite };
 
+// Memory (bench/README.md "Embedded server memory"). PGlite's PostgreSQL lives
+// in one WebAssembly memory, which can grow and never shrink: whatever
+// PostgreSQL touches once stays resident. So:
+// - shared_buffers 16 MB instead of 128 MB (and maintenance_work_mem 16 MB
+//   instead of 64 MB): the data files are read through Node's fs, so the
+//   operating system's page cache holds them anyway; 128 MB of buffers filled
+//   under load was 128 MB more resident for no measurable speed.
+// - V8 compiles the hot part of PostgreSQL's WebAssembly a second time
+//   (TurboFan tier-up) on background threads whose freed compiler memory the
+//   C allocator keeps (one arena per thread): one compilation thread keeps
+//   the speed and leaves about 50 MB less behind.
+// - A fresh database is made by initdb in a second WebAssembly instance with
+//   its own memories (~250 MB), unreachable once PGlite is open but only
+//   returned when the garbage collector next runs, which an idle server may
+//   not do for a long time: collected at once.
+export const PGLITE_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
+let v8Configured = false;
+
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) return gc();
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 export async function pgliteClient(dataDir?: string, options: PgliteClientOptions = {}): Promise<PgliteSqlClient> {
-  const pg = await PGlite.create(dataDir ? { dataDir } : {});
+  if (!v8Configured) {
+    // Before the first WebAssembly compilation; one flag for the whole process.
+    setFlagsFromString('--wasm-num-compilation-tasks=1');
+    v8Configured = true;
+  }
+  const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
+  const pg = await PGlite.create({
+    ...dataDir ? { dataDir } : {},
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])],
+  });
+  if (fresh) collectGarbage();
   const minFree = options.minFreeBytes ?? Number(process.env.DATA_MIN_FREE_MB ?? DEFAULT_MIN_FREE_MB) * 2 ** 20;
 
   const freeBytes = () => {
