@@ -35,7 +35,7 @@ export interface HttpOptions {
   /** Seconds per side per cell, split over `rounds` interleaved rounds. */
   duration: number;
   rounds: number;
-  /** The table size the writes and the floor are measured at (the first size when it is not among them). */
+  /** The table size the writes and the floor are measured at (the first size when it is not among them; 0: none). */
   writeSize: number;
   adminUrl: string;
 }
@@ -114,7 +114,8 @@ export async function benchHttp(options: HttpOptions): Promise<HttpReport> {
   // The claims the server sets are the token's payload: the direct side sets the same.
   const claims = JSON.stringify(decode(token).payload);
   const headers = { authorization: `Bearer ${token}` };
-  const writeSize = options.sizes.includes(options.writeSize) ? options.writeSize : options.sizes[0]!;
+  // 0: reads only (a cost-growth run).
+  const writeSize = options.writeSize === 0 ? -1 : options.sizes.includes(options.writeSize) ? options.writeSize : options.sizes[0]!;
   const slice = options.duration / options.rounds;
   const tag = Date.now().toString(36);
   let written = 0;
