@@ -120,7 +120,8 @@ export async function benchHttp(options: HttpOptions): Promise<HttpReport> {
   const tag = Date.now().toString(36);
   let written = 0;
 
-  const floor = await startChild('bench/http_floor.ts', { cwd: mkdtempSync(join(tmpdir(), 'registry-floor-')), ready: /floor listening on (\d+)/ });
+  const floorDir = mkdtempSync(join(tmpdir(), 'registry-floor-'));
+  const floor = await startChild('bench/http_floor.ts', { cwd: floorDir, ready: /floor listening on (\d+)/ });
   try {
     for (const kind of options.kinds) {
       const db = await openBenchDatabase(kind, options.adminUrl);
@@ -208,6 +209,7 @@ export async function benchHttp(options: HttpOptions): Promise<HttpReport> {
     }
   } finally {
     await floor.stop();
+    rmSync(floorDir, { recursive: true, force: true });
   }
   report.growth = growth(report.cells);
   if (report.growth.length > 0) {
