@@ -1,9 +1,13 @@
 // npm start: embedded database (or DATABASE_URL), migrations and seed applied,
 // every function served at http://127.0.0.1:54321/functions/v1/<name>/...
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { DataDirInUse } from './lib/data_dir_lock.ts';
-import { openDatabase } from './lib/database.ts';
+import { DEFAULT_DATA_DIR, openDatabase } from './lib/database.ts';
 import { createGateway } from './lib/gateway.ts';
 import { listen } from './lib/http_server.ts';
 import { applySeed, prepareDatabase } from './lib/migrator.ts';
@@ -33,7 +37,19 @@ const listening = await listen((request) => handle(request), { port, hostname: h
 });
 
 // DATA_DIR: where the embedded database lives (default .data/pglite; the doc tests use a fresh folder).
-const opened = await openDatabase(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {}).catch(async (err: Error) => {
+const dataDir = process.env.DATA_DIR || DEFAULT_DATA_DIR;
+const embedded = !process.env.DATABASE_URL;
+if (embedded && !existsSync(join(dataDir, 'PG_VERSION'))) {
+  // A fresh folder is prepared by a child, whose memory goes back to the system when it exits (scripts/prepare_embedded.ts).
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('prepare_embedded.ts', import.meta.url)), dataDir],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((done, fail) => child.once('error', fail).once('exit', done));
+  if (code !== 0) {
+    await listening.close();
+    process.exit(code ?? 1);
+  }
+}
+const opened = await openDatabase(embedded ? { dataDir } : {}).catch(async (err: Error) => {
   if (!(err instanceof DataDirInUse)) throw err;
   console.error(err.message);
   await listening.close();

@@ -11,6 +11,9 @@ export interface OpenDatabase {
   description: string;
 }
 
+/** Where npm start and db:migrate keep the embedded database unless told otherwise. */
+export const DEFAULT_DATA_DIR = '.data/pglite';
+
 export async function openDatabase(options: { dataDir?: string | null } = {}): Promise<OpenDatabase> {
   const url = process.env.DATABASE_URL;
   if (url) {
@@ -20,7 +23,7 @@ export async function openDatabase(options: { dataDir?: string | null } = {}): P
     });
     return { client, description: `Postgres ${redact(url)}` };
   }
-  const dataDir = options.dataDir === undefined ? '.data/pglite' : options.dataDir;
+  const dataDir = options.dataDir === undefined ? DEFAULT_DATA_DIR : options.dataDir;
   if (!dataDir) return { client: await pgliteClient(), description: 'embedded PGlite in memory' };
   mkdirSync(dataDir, { recursive: true });
   const release = lockDataDir(dataDir);
