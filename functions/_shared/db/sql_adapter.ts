@@ -68,37 +68,49 @@ export function sqlAdapter(client: SqlClient): Db {
     if (unknown.length > 0) {
       throw new DbError('42883', `function public.${fn} has no argument ${unknown.join(', ')}`);
     }
-    const { text, params } = options.idempotency
-      ? {
-        text: 'select public.idempotent_call($1, $2, $3, $4::jsonb) as result',
-        params: [options.idempotency.key, options.idempotency.fingerprint, fn, JSON.stringify(Object.fromEntries(given))],
-      }
+    // One message: the envelope PostgREST runs per request, then the call,
+    // every value inlined as a literal (see SqlClient.call for the round trips).
+    const argsJson = quoteLiteral(JSON.stringify(Object.fromEntries(given)));
+    const callText = options.idempotency
+      ? `select public.idempotent_call(${quoteLiteral(options.idempotency.key)}, ${quoteLiteral(options.idempotency.fingerprint)}, ` +
+        `${quoteLiteral(fn)}, ${argsJson}::jsonb) as result`
       : given.length === 0
-      ? { text: `select public.${fn}() as result`, params: [] }
-      : {
-        text: `select public.${fn}(${given.map(([k]) => `${k} => a.${k}`).join(', ')}) as result ` +
-          `from jsonb_to_record($1::jsonb) as a(${given.map(([k]) => `${k} ${sig.types.get(k)}`).join(', ')})`,
-        params: [JSON.stringify(Object.fromEntries(given))],
-      };
+      ? `select public.${fn}() as result`
+      : `select public.${fn}(${given.map(([k]) => `${k} => a.${k}`).join(', ')}) as result ` +
+        `from jsonb_to_record(${argsJson}::jsonb) as a(${given.map(([k]) => `${k} ${sig.types.get(k)}`).join(', ')})`;
     // What is left of the deadline bounds every statement and every lock wait of this transaction.
     const left = options.deadline === undefined ? null : Math.floor(options.deadline - Date.now());
     if (left !== null && left <= 0) options.signal?.throwIfAborted();
-    const timeout = left === null ? null : String(Math.max(left, 1));
-    const result = await client.transaction(async (tx) => {
-      await tx.query(
-        `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                set_config('statement_timeout', coalesce($3, current_setting('statement_timeout')), true),
-                set_config('lock_timeout', coalesce($3, current_setting('lock_timeout')), true)`,
-        [caller.claims.role, JSON.stringify(caller.claims), timeout],
-      );
-      const rows = await tx.query<{ result: T }>(text, params);
-      return rows[0]!.result;
-    }, { signal: options.signal, readOnly: sig.readOnly && !options.idempotency });
+    const timeout = left === null ? null : quoteLiteral(String(Math.max(left, 1)));
+    const readOnly = sig.readOnly && !options.idempotency;
+    const settings = [
+      `set_config('role', ${quoteLiteral(caller.claims.role)}, true)`,
+      `set_config('request.jwt.claims', ${quoteLiteral(JSON.stringify(caller.claims))}, true)`,
+      ...timeout === null ? [] : [`set_config('statement_timeout', ${timeout}, true)`, `set_config('lock_timeout', ${timeout}, true)`],
+      // As PostgREST runs a stable or immutable function: in a read-only transaction.
+      ...readOnly ? [`set_config('transaction_read_only', 'on', true)`] : [],
+    ];
+    const rows = await client.call<{ result: T }>(`select ${settings.join(', ')};\n${callText}`, { signal: options.signal, readOnly });
+    const result = rows[0]!.result;
     if (!options.idempotency) return result;
     const stored = result as unknown as { replayed: boolean; result: T };
     options.idempotency.replayed = stored.replayed;
     return stored.result;
   }
+}
+
+/**
+ * A string as an SQL literal, safe whatever the server's
+ * standard_conforming_strings: an escape string (E'...') treats backslashes
+ * the same under both settings, so backslashes are doubled and quotes doubled,
+ * and nothing else in it is special (dollar quotes and comments are only
+ * syntax outside a literal). The connection's encoding is UTF8 (pg and PGlite
+ * both set it), so no multibyte character can hide a quote. NUL cannot be in
+ * PostgreSQL text: refused with the SQLSTATE the server gives a NUL parameter.
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new DbError('22021', 'invalid byte sequence for encoding "UTF8": 0x00');
+  return `E'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }
 
 async function readSignature(client: SqlClient, fn: string): Promise<Signature> {
