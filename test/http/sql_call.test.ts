@@ -208,9 +208,9 @@ describe('the sql adapter call envelope', () => {
     const retried = await db.rpc<{ pid: number }>('test_read_dies' as AnyRpc, {}, caller);
     expect(retried.pid).not.toBe(first.pid);
     await mark(retried.pid);
-    const err = await db.rpc('test_write_dies' as AnyRpc, { p_x: 'died' }, caller).catch((e) => e);
+    const err = await db.rpc('test_write_dies' as AnyRpc, { p_x: 'died' }, caller).catch((e: DbError) => e);
     expect(err).toBeInstanceOf(DbError);
-    expect(err.code).toMatch(/^(08|57P0)/);
+    expect((err as DbError).code).toMatch(/^(08|57P0)/);
     expect(await client.query(`select * from public.call_probe where x = 'died'`)).toEqual([]);
     // The pool goes on with a fresh connection.
     expect(await db.rpc('test_write_dies' as AnyRpc, { p_x: 'lived' }, caller)).toMatchObject({ pid: expect.any(Number) });
