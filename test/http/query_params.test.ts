@@ -40,7 +40,7 @@ describe('unknown query parameters', () => {
   });
 
   it('a route whose query schema is open-ended (z.looseObject) takes any parameter', async () => {
-    const db = { rpc: async <T>() => ({}) as T, close: async () => {} };
+    const db = { rpc: async <T>() => ({}) as T, rpcText: async () => '{}', close: async () => {} };
     const app = createFunctionApp('probe', { db, log: () => {} }, { auth: 'none', title: 'probe' });
     const query = z.looseObject({ known: z.string().optional() });
     app.openapi(createRoute({

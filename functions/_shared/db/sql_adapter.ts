@@ -35,34 +35,40 @@ export function sqlAdapter(client: SqlClient): Db {
   }
 
   return {
-    async rpc<T>(fn: string, args: Record<string, unknown>, caller: Caller, options: RpcOptions = {}): Promise<T> {
-      if (!IDENTIFIER.test(fn)) throw new DbError('42883', `function public.${fn} does not exist`);
-      if (!ROLES.includes(caller.claims.role)) throw new DbError('PGRST301', 'invalid role in token');
-      let retried = false;
-      for (;;) {
-        try {
-          return await call<T>(fn, args, caller, await untilAborted(signature(fn), options.signal), options);
-        } catch (err) {
-          let e = toDbError(options.signal?.aborted ? options.signal.reason : err);
-          // Our own statement or lock timeout (what was left of the deadline): the deadline passed.
-          if ((e.code === '57014' || e.code === '55P03') && options.deadline !== undefined && Date.now() >= options.deadline - 100
-              && !/^the (request|client)/.test(e.message)) {
-            e = new DbError('57014', `the request did not finish within its deadline (${e.message})`);
-          }
-          const sig = await signatures.get(fn)?.catch(() => undefined);
-          if (!retried && sig?.readOnly && !options.idempotency && !options.signal?.aborted && isConnectionFailure(e.code)) {
-            retried = true;
-            continue;
-          }
-          throw e;
-        }
-      }
-    },
+    rpc: <T>(fn: string, args: Record<string, unknown>, caller: Caller, options: RpcOptions = {}) =>
+      invoke<T>(fn, args, caller, options, false),
+    rpcText: (fn: string, args: Record<string, unknown>, caller: Caller, options: RpcOptions = {}) =>
+      invoke<string>(fn, args, caller, options, true),
     close: () => client.close(),
   };
 
+  async function invoke<T>(fn: string, args: Record<string, unknown>, caller: Caller, options: RpcOptions, text: boolean): Promise<T> {
+    if (!IDENTIFIER.test(fn)) throw new DbError('42883', `function public.${fn} does not exist`);
+    if (!ROLES.includes(caller.claims.role)) throw new DbError('PGRST301', 'invalid role in token');
+    let retried = false;
+    for (;;) {
+      try {
+        return await call<T>(fn, args, caller, await untilAborted(signature(fn), options.signal), options, text);
+      } catch (err) {
+        let e = toDbError(options.signal?.aborted ? options.signal.reason : err);
+        // Our own statement or lock timeout (what was left of the deadline): the deadline passed.
+        if ((e.code === '57014' || e.code === '55P03') && options.deadline !== undefined && Date.now() >= options.deadline - 100
+            && !/^the (request|client)/.test(e.message)) {
+          e = new DbError('57014', `the request did not finish within its deadline (${e.message})`);
+        }
+        const sig = await signatures.get(fn)?.catch(() => undefined);
+        if (!retried && sig?.readOnly && !options.idempotency && !options.signal?.aborted && isConnectionFailure(e.code)) {
+          retried = true;
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
   // Builds `fn(a => x.a, ...) from jsonb_to_record($1) as x(a type, ...)` and runs it as the caller.
-  async function call<T>(fn: string, args: Record<string, unknown>, caller: Caller, sig: Signature, options: RpcOptions): Promise<T> {
+  // text: the result as the text PostgreSQL writes for it (a json function's own text), unparsed.
+  async function call<T>(fn: string, args: Record<string, unknown>, caller: Caller, sig: Signature, options: RpcOptions, text: boolean): Promise<T> {
     const given = Object.entries(args).filter(([, v]) => v !== undefined);
     const unknown = given.filter(([k]) => !sig.types.has(k)).map(([k]) => k);
     if (unknown.length > 0) {
@@ -71,13 +77,16 @@ export function sqlAdapter(client: SqlClient): Db {
     // One message: the envelope PostgREST runs per request, then the call,
     // every value inlined as a literal (see SqlClient.call for the round trips).
     const argsJson = quoteLiteral(JSON.stringify(Object.fromEntries(given)));
+    const invocation = given.length === 0
+      ? `public.${fn}()`
+      : `public.${fn}(${given.map(([k]) => `${k} => a.${k}`).join(', ')})`;
+    const from = given.length === 0
+      ? ''
+      : ` from jsonb_to_record(${argsJson}::jsonb) as a(${given.map(([k]) => `${k} ${sig.types.get(k)}`).join(', ')})`;
     const callText = options.idempotency
-      ? `select public.idempotent_call(${quoteLiteral(options.idempotency.key)}, ${quoteLiteral(options.idempotency.fingerprint)}, ` +
-        `${quoteLiteral(fn)}, ${argsJson}::jsonb) as result`
-      : given.length === 0
-      ? `select public.${fn}() as result`
-      : `select public.${fn}(${given.map(([k]) => `${k} => a.${k}`).join(', ')}) as result ` +
-        `from jsonb_to_record(${argsJson}::jsonb) as a(${given.map(([k]) => `${k} ${sig.types.get(k)}`).join(', ')})`;
+      ? `select x.r -> 'replayed' as replayed, x.r -> 'result'${text ? '::text' : ''} as result from public.idempotent_call(` +
+        `${quoteLiteral(options.idempotency.key)}, ${quoteLiteral(options.idempotency.fingerprint)}, ${quoteLiteral(fn)}, ${argsJson}::jsonb) as x(r)`
+      : `select ${invocation}${text ? '::text' : ''} as result${from}`;
     // What is left of the deadline bounds every statement and every lock wait of this transaction.
     const left = options.deadline === undefined ? null : Math.floor(options.deadline - Date.now());
     if (left !== null && left <= 0) options.signal?.throwIfAborted();
@@ -90,12 +99,10 @@ export function sqlAdapter(client: SqlClient): Db {
       // As PostgREST runs a stable or immutable function: in a read-only transaction.
       ...readOnly ? [`set_config('transaction_read_only', 'on', true)`] : [],
     ];
-    const rows = await client.call<{ result: T }>(`select ${settings.join(', ')};\n${callText}`, { signal: options.signal, readOnly });
-    const result = rows[0]!.result;
-    if (!options.idempotency) return result;
-    const stored = result as unknown as { replayed: boolean; result: T };
-    options.idempotency.replayed = stored.replayed;
-    return stored.result;
+    const rows = await client.call<{ result: T; replayed?: boolean }>(`select ${settings.join(', ')};\n${callText}`,
+      { signal: options.signal, readOnly });
+    if (options.idempotency) options.idempotency.replayed = rows[0]!.replayed;
+    return rows[0]!.result;
   }
 }
 

@@ -222,7 +222,7 @@ create or replace function public.runs_list (
   p_filter             jsonb                    default null::jsonb,
   p_order              jsonb                    default null::jsonb
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set jit to 'off'
@@ -240,9 +240,8 @@ declare
   v_cast text;
   v_where text[] := array['true'];
   v_cursor jsonb;
-  v_rec record;
-  v_items jsonb[] := '{}';
-  v_n integer := 0;
+  v_items json;
+  v_more boolean;
   v_last_v jsonb;
   v_last_k text;
   v_next text;
@@ -309,24 +308,25 @@ begin
 
   -- `nulls last` only where nulls can occur: on a not-null column it would
   -- stop the (col desc, run_id desc) indexes from serving the order.
-  for v_rec in execute format(
-    'select r, to_jsonb(%1$s) as v from public.training_runs r where %2$s order by %1$s %3$s%4$s, r.run_id %3$s limit %5$s',
+  -- One more row than the page says whether there is a next one; the page is
+  -- json text (private.run_page_json), and the last row's key makes the cursor.
+  execute format(
+    'select coalesce(json_agg(private.run_page_json(p.r) order by p.n) filter (where p.n <= $12), ''[]''::json),
+            count(*) > $12,
+            (array_agg(p.v order by p.n desc) filter (where p.n <= $12))[1],
+            (array_agg((p.r).run_id order by p.n desc) filter (where p.n <= $12))[1]
+       from (select r, to_jsonb(%1$s) as v, row_number() over (order by %1$s %3$s%4$s, r.run_id %3$s) as n
+               from public.training_runs r where %2$s order by %1$s %3$s%4$s, r.run_id %3$s limit %5$s) p',
     v_expr, array_to_string(v_where, ' and '), v_dir, case when v_not_null then '' else ' nulls last' end, p_limit + 1)
+  into v_items, v_more, v_last_v, v_last_k
   using p_status, p_host, p_gradient_method, p_batch_size, p_min_duration_hours,
-        p_created_after, p_created_before, v_cursor -> 'v', v_cursor ->> 'k', v_leaves, v_order
-  loop
-    v_n := v_n + 1;
-    exit when v_n > p_limit;
-    v_items := array_append(v_items, private.run_json(v_rec.r));
-    v_last_v := v_rec.v;
-    v_last_k := (v_rec.r).run_id;
-  end loop;
+        p_created_after, p_created_before, v_cursor -> 'v', v_cursor ->> 'k', v_leaves, v_order, p_limit;
 
-  if v_n > p_limit then
+  if v_more then
     v_next := private.cursor_encode(jsonb_build_object(
       'o', v_order, 'v', v_last_v, 'n', v_last_v is null, 'k', v_last_k));
   end if;
-  return jsonb_build_object('items', to_jsonb(v_items), 'next_cursor', v_next);
+  return json_build_object('items', v_items, 'next_cursor', v_next);
 end
 $function$;
 
