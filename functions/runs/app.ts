@@ -40,6 +40,11 @@ const ListQuery = z.object({
     .openapi({ description: '<field> [ASC|DESC] over the fields filter accepts, or <column>.asc|.desc; default created_at DESC' }),
   limit: limitParam(),
   cursor: cursorParam(),
+  select: z.string().min(1).max(2000).optional().openapi({
+    description: 'top-level fields of each run to return, comma-separated (PostgREST-style), e.g. run_id,status,final_metrics_json; ' +
+      'default: every field. An unknown field is a 400 naming it.',
+    example: 'run_id,status,final_metrics_json',
+  }),
 });
 
 const AnalyticsQuery = z.object({
@@ -144,7 +149,7 @@ export function createRunsApp(deps: FunctionDeps) {
       p_status: q.status, p_host: q.host, p_gradient_method: q.gradient_method, p_batch_size: q.batch_size,
       p_min_duration_hours: q.min_duration_hours, p_created_after: q.created_after,
       p_created_before: q.created_before, p_has_blog_post: q.has_blog_post,
-      p_has_crash_analysis: q.has_crash_analysis, p_limit: q.limit, p_cursor: q.cursor,
+      p_has_crash_analysis: q.has_crash_analysis, p_limit: q.limit, p_cursor: q.cursor, p_select: q.select,
     }, q.filter, q.order_by), 200);
   });
 

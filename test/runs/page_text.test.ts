@@ -3,7 +3,8 @@
 // response body untouched. The values are the ones the jsonb builders give
 // (each item equals GET /runs/<id>, built by private.run_json), the body is
 // byte for byte the text the database wrote, and the handlers never ask for a
-// parsed page. The other list routes likewise (last describe).
+// parsed page (the other list routes: test/http/list_pages.test.ts). And
+// select= on GET /runs: only the named top-level fields.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../functions/_shared/db/port.ts';
 import { createGateway } from '../../scripts/lib/gateway.ts';
@@ -80,6 +81,19 @@ describe.each(ADAPTERS)('run pages as JSON text through the %s adapter', (adapte
     for (const item of page.items) expect(item).toEqual(await json(await h.request(`/runs/${item.run_id}`)));
   });
 
+  it('answers the same page under an Idempotency-Key (public.idempotent_call), first and replayed', async () => {
+    const body = { objectives: { COMT_activity: { min: 0 } }, limit: 1 };
+    const plain = await h.request('/runs/query-by-objectives', { method: 'POST', json: body });
+    expect(plain.status).toBe(200);
+    const expected = await json(plain);
+    for (const replayed of [false, true]) {
+      const res = await h.request('/runs/query-by-objectives', { method: 'POST', json: body, headers: { 'idempotency-key': 'page-text-1' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await json(res), `replayed: ${replayed}`).toEqual(expected);
+    }
+  });
+
   it('never asks the database port for a parsed page', async () => {
     const noParsedLists: Db = {
       rpc: (fn, ...rest) => fn === 'runs_list' ? Promise.reject(new Error('a parsed page was asked for')) : h.db.rpc(fn, ...rest),
@@ -93,46 +107,56 @@ describe.each(ADAPTERS)('run pages as JSON text through the %s adapter', (adapte
     expect((await get('/runs?limit=2')).status).toBe(200);
     expect((await get('/runs/query-by-objectives', { method: 'POST', body: '{"objectives":{"COMT_activity":{"min":0}}}' })).status).toBe(200);
   });
-});
 
-describe('every list route sends the page as the database wrote it', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness('sql');
-  });
-  afterAll(() => h.close());
-
-  it('answers each list from rpcText, never from a parsed rpc, with the same value', async () => {
-    const created = await h.request('/packages', { method: 'POST', json: { name: 'p', template_type: 'lora_finetuning', config: { lr: 0.1 } } });
-    expect(created.status).toBe(201);
-    const pkg = await json<{ id: string }>(created);
-    expect((await h.request(`/packages/${pkg.id}/versions`, { method: 'POST', json: {} })).status).toBe(201);
-    const LISTS = new Set(['runs_list', 'packages_list', 'packages_list_versions', 'conversations_list', 'conversations_review_queue',
-      'conversations_list_exports', 'conversations_list_reviewers', 'conversation_library_list', 'training_examples_list']);
-    const texts: string[] = [];
-    const passthrough: Db = {
-      rpc: (fn, ...rest) => LISTS.has(fn) ? Promise.reject(new Error(`a parsed page of ${fn} was asked for`)) : h.db.rpc(fn, ...rest),
-      rpcText: async (...args) => {
-        const text = await h.db.rpcText(...args);
-        texts.push(text);
-        return text;
-      },
-      close: async () => {},
-    };
-    const gateway = createGateway({ db: passthrough, log: () => {} });
-    const paths = ['/runs', '/packages', `/packages/${pkg.id}/versions`, '/conversations', '/conversations/review-queue',
-      '/conversations/exports', '/conversations/reviewers', '/conversations/templates', '/conversations/scenarios',
-      '/conversations/edge-cases', '/training-examples'];
-    for (const path of paths) {
-      texts.length = 0;
-      const res = await gateway.fetch(new Request(`http://localhost/functions/v1${path}`, { headers: { authorization: `Bearer ${h.tokens.service}` } }));
-      const body = await res.text();
-      expect(res.status, `${path}: ${body}`).toBe(200);
-      expect(res.headers.get('content-type'), path).toMatch(/^application\/json/);
-      expect(texts, path).toEqual([body]);
-      // The same value the usual path (served by the harness's own gateway) answers.
-      expect(JSON.parse(body), path).toEqual(await json(await h.request(path, { token: h.tokens.service })));
-      expect(Object.keys(JSON.parse(body)).sort(), path).toEqual(['items', 'next_cursor']);
+  it('select= answers only the named fields, in that order, with the values of the full item, across pages', async () => {
+    const full = await json<{ items: Record<string, unknown>[] }>(await h.request('/runs?limit=10'));
+    const byId = new Map(full.items.map((r) => [r.run_id, r]));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: Response = await h.request(`/runs?limit=3&order_by=run_id.asc&select=run_id,status,final_metrics_json,objectives${
+        cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status).toBe(200);
+      const page = await json<{ items: Record<string, unknown>[]; next_cursor: string | null }>(res);
+      for (const item of page.items) {
+        expect(Object.keys(item)).toEqual(['run_id', 'status', 'final_metrics_json', 'objectives']);
+        const whole = byId.get(item.run_id)!;
+        expect(item).toEqual({ run_id: whole.run_id, status: whole.status, final_metrics_json: whole.final_metrics_json, objectives: whole.objectives });
+        seen.push(String(item.run_id));
+      }
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...byId.keys()].sort());
+    const bare = await json<{ items: Record<string, unknown>[] }>(await h.request('/runs?select=%20config_file_path%20,run_id'));
+    expect(bare.items).toHaveLength(7);
+    for (const item of bare.items) {
+      expect(Object.keys(item)).toEqual(['config_file_path', 'run_id']);
+      expect(item).not.toHaveProperty('config_json');
     }
+    // Without select=, every field (config_json among them).
+    expect(full.items[0]).toHaveProperty('config_json');
+    expect(full.items[0]).toHaveProperty('objectives');
+  });
+
+  it('select= refuses an unknown, empty or repeated field with a 400 naming it, whatever the text', async () => {
+    const refused = async (select: string, detail: RegExp) => {
+      const res = await h.request(`/runs?select=${encodeURIComponent(select)}`);
+      expect(res.status, select).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = await json<{ detail: string }>(res);
+      expect(problem.detail, select).toMatch(detail);
+    };
+    await refused('run_id,final_metrics', /unknown field final_metrics; a run has run_id, .*final_metrics_json.*objectives/);
+    await refused('run_id,,status', /empty field/);
+    await refused('run_id,status,run_id', /names run_id twice/);
+    await refused('Run_ID', /unknown field Run_ID/);
+    await refused('run_id) s; drop table public.training_runs; --', /unknown field run_id\) s; drop table/);
+    await refused("run_id', (select 1) as \"x", /unknown field/);
+    await refused('r.*', /unknown field r\.\*/);
+    await refused('*', /unknown field \*/);
+    expect((await h.request('/runs?select=')).status).toBe(400);
+    expect((await h.request('/runs?select=' + 'a'.repeat(2001))).status).toBe(400);
+    // Nothing was dropped.
+    expect((await json<{ items: unknown[] }>(await h.request('/runs'))).items).toHaveLength(7);
   });
 });

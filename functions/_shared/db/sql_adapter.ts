@@ -84,7 +84,7 @@ export function sqlAdapter(client: SqlClient): Db {
       ? ''
       : ` from jsonb_to_record(${argsJson}::jsonb) as a(${given.map(([k]) => `${k} ${sig.types.get(k)}`).join(', ')})`;
     const callText = options.idempotency
-      ? `select x.r -> 'replayed' as replayed, x.r -> 'result'${text ? '::text' : ''} as result from public.idempotent_call(` +
+      ? `select x.r -> 'replayed' as replayed, ${text ? `(x.r -> 'result')::text` : `x.r -> 'result'`} as result from public.idempotent_call(` +
         `${quoteLiteral(options.idempotency.key)}, ${quoteLiteral(options.idempotency.fingerprint)}, ${quoteLiteral(fn)}, ${argsJson}::jsonb) as x(r)`
       : `select ${invocation}${text ? '::text' : ''} as result${from}`;
     // What is left of the deadline bounds every statement and every lock wait of this transaction.
