@@ -33,7 +33,7 @@ export async function benchCors(client: SqlClient, options: { iterations: number
   };
   // The page the database gives, replayed: a fresh copy per call, as a real answer would be parsed anew.
   const page = await (await withCors.fetch(new Request(`http://bench/functions/v1/runs?${QUERY}`, { headers }))).text();
-  const [stubWith, stubWithout] = gateways({ rpc: async <T>() => JSON.parse(page) as T, close: async () => {} });
+  const [stubWith, stubWithout] = gateways({ rpc: async <T>() => JSON.parse(page) as T, rpcText: async () => page, close: async () => {} });
   return [
     await compareReads(`GET /runs ${QUERY} (50 rows): with CORS headers / without CORS`,
       () => call(withCors, 'GET', 200, ORIGIN), () => call(without, 'GET', 200, null), options.iterations),

@@ -26,6 +26,13 @@ function postgresJsClient(url: string, max: number): SqlClient {
       if ('savepoint' in run) return fn(wrap(run));
       return (run as postgres.Sql).begin((tx) => fn(wrap(tx))) as Promise<T>;
     },
+    async call<T>(text: string) {
+      // A multi-statement simple query answers one result per statement; its last one is the call's.
+      const exec = (tx: postgres.Sql | postgres.TransactionSql) => tx.unsafe(text).simple();
+      const results = await ('savepoint' in run ? exec(run) : (run as postgres.Sql).begin((tx) => exec(tx))) as unknown as unknown[];
+      const last = Array.isArray(results[0]) ? results[results.length - 1] : results;
+      return last as T[];
+    },
     async close() {
       await sql.end({ timeout: 5 });
     },

@@ -2,7 +2,7 @@
 // quality scores and auto-flagging (computed by the database), review,
 // bulk rescore as a batch job, streamed exports, generation logs.
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, createFunctionApp, type FunctionDeps, ignoreIdempotencyKey } from '../_shared/http/app.ts';
+import { callRpc, callRpcText, createFunctionApp, type FunctionDeps, ignoreIdempotencyKey, jsonText } from '../_shared/http/app.ts';
 import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { serviceCaller } from '../_shared/http/service_caller.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
@@ -124,21 +124,21 @@ export function createConversationsApp(deps: FunctionDeps) {
 
   app.openapi(routes.list, async (c) => {
     const { limit, cursor, order, ...filter } = c.req.valid('query');
-    return c.json(await callRpc<{ items: Conversation[]; next_cursor: string | null }>(c, db, 'conversations_list', {
+    return jsonText<{ items: Conversation[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'conversations_list', {
       p_filter: filter, p_limit: limit, p_cursor: cursor, p_order: order,
     }), 200);
   });
 
   app.openapi(routes.reviewQueue, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await callRpc<{ items: Conversation[]; next_cursor: string | null }>(c, db, 'conversations_review_queue', {
+    return jsonText<{ items: Conversation[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'conversations_review_queue', {
       p_limit: q.limit, p_cursor: q.cursor,
     }), 200);
   });
 
   app.openapi(routes.listExports, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await callRpc<{ items: ExportLog[]; next_cursor: string | null }>(c, db, 'conversations_list_exports', {
+    return jsonText<{ items: ExportLog[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'conversations_list_exports', {
       p_limit: q.limit, p_cursor: q.cursor,
     }), 200);
   });

@@ -4,7 +4,7 @@
 // grants, as through the table API: a user writes their own rows, the
 // service role also the shared ones (created without an owner).
 import { createRoute, type z } from '@hono/zod-openapi';
-import { callRpc, type createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { callRpc, callRpcText, type createFunctionApp, type FunctionDeps, jsonText } from '../_shared/http/app.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { page } from '../_shared/http/params.ts';
 import {
@@ -75,7 +75,7 @@ function registerKind(app: App, { db }: FunctionDeps, k: Kind): void {
 
   app.openapi(routes.list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid('query') as { limit?: number; cursor?: string } & Record<string, unknown>;
-    return c.json(await callRpc<{ items: unknown[]; next_cursor: string | null }>(c, db, 'conversation_library_list', {
+    return jsonText<{ items: unknown[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'conversation_library_list', {
       p_kind: k.table, p_filter: filter, p_limit: limit, p_cursor: cursor,
     }), 200);
   });

@@ -2,7 +2,7 @@
 // (conversations_set_reviewer refuses anyone else: the schema has no admin
 // reviewer); listed for reviewers and the service role.
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, type createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { callRpc, callRpcText, type createFunctionApp, type FunctionDeps, jsonText } from '../_shared/http/app.ts';
 import { errorResponses, jsonResponse } from '../_shared/http/openapi.ts';
 import { cursorParam, limitParam, page } from '../_shared/http/params.ts';
 import { Reviewer, ReviewerParams } from './schemas.ts';
@@ -30,7 +30,7 @@ const routes = {
 export function registerReviewerRoutes(app: App, { db }: FunctionDeps): void {
   app.openapi(routes.list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await callRpc<{ items: Reviewer[]; next_cursor: string | null }>(c, db, 'conversations_list_reviewers', {
+    return jsonText<{ items: Reviewer[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'conversations_list_reviewers', {
       p_limit: q.limit, p_cursor: q.cursor,
     }), 200);
   });

@@ -2,7 +2,7 @@
 // (draft -> published -> archived). Each route parses, calls one SQL function
 // as the caller and answers its JSON; the rules live in the database.
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { callRpc, callRpcText, createFunctionApp, type FunctionDeps, jsonText } from '../_shared/http/app.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { boolParam, cursorParam, intParam, limitParam, page } from '../_shared/http/params.ts';
 import {
@@ -130,7 +130,7 @@ export function createPackagesApp(deps: FunctionDeps) {
 
   app.openapi(routes.listPackages, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await callRpc<{ items: Package[]; next_cursor: string | null }>(c, db, 'packages_list', {
+    return jsonText<{ items: Package[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'packages_list', {
       p_limit: q.limit, p_cursor: q.cursor,
     }), 200);
   });
@@ -196,7 +196,7 @@ export function createPackagesApp(deps: FunctionDeps) {
 
   app.openapi(routes.listVersions, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await callRpc<{ items: Version[]; next_cursor: string | null }>(c, db, 'packages_list_versions', {
+    return jsonText<{ items: Version[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'packages_list_versions', {
       p_package_id: c.req.valid('param').package_id, p_status: q.status, p_limit: q.limit, p_cursor: q.cursor,
       p_over_budget: q.over_budget,
     }), 200);

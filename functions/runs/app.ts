@@ -2,7 +2,9 @@
 // SQL function as the caller, and shapes the answer.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { type AppEnv, callRpc, createFunctionApp, describeFieldErrors, type FunctionDeps } from '../_shared/http/app.ts';
+import {
+  type AppEnv, callRpc, callRpcText, createFunctionApp, describeFieldErrors, type FunctionDeps, jsonText,
+} from '../_shared/http/app.ts';
 import { type FieldError, Problem } from '../_shared/http/problem.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { boolParam, cursorParam, intParam, limitParam, numberParam, page, timestampParam } from '../_shared/http/params.ts';
@@ -13,6 +15,8 @@ import {
   METRIC_COLUMNS, ObjectiveName, ObjectiveStats, OBJECTIVE_VALUE_METRICS, PatchRunBody, QueryByObjectivesBody, Run, RUN_STATUSES,
   RunId, RunStats, UpdateStatusBody,
 } from './schemas.ts';
+
+type RunPage = { items: z.infer<typeof Run>[]; next_cursor: string | null };
 
 const RunParams = z.object({ run_id: RunId.openapi({ param: { name: 'run_id', in: 'path' } }) });
 
@@ -36,6 +40,11 @@ const ListQuery = z.object({
     .openapi({ description: '<field> [ASC|DESC] over the fields filter accepts, or <column>.asc|.desc; default created_at DESC' }),
   limit: limitParam(),
   cursor: cursorParam(),
+  select: z.string().min(1).max(2000).optional().openapi({
+    description: 'top-level fields of each run to return, comma-separated (PostgREST-style), e.g. run_id,status,final_metrics_json; ' +
+      'default: every field. An unknown field is a 400 naming it.',
+    example: 'run_id,status,final_metrics_json',
+  }),
 });
 
 const AnalyticsQuery = z.object({
@@ -136,11 +145,11 @@ export function createRunsApp(deps: FunctionDeps) {
 
   app.openapi(routes.list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await listRuns(c, {
+    return jsonText<RunPage, 200>(c, await listRuns(c, {
       p_status: q.status, p_host: q.host, p_gradient_method: q.gradient_method, p_batch_size: q.batch_size,
       p_min_duration_hours: q.min_duration_hours, p_created_after: q.created_after,
       p_created_before: q.created_before, p_has_blog_post: q.has_blog_post,
-      p_has_crash_analysis: q.has_crash_analysis, p_limit: q.limit, p_cursor: q.cursor,
+      p_has_crash_analysis: q.has_crash_analysis, p_limit: q.limit, p_cursor: q.cursor, p_select: q.select,
     }, q.filter, q.order_by), 200);
   });
 
@@ -154,7 +163,7 @@ export function createRunsApp(deps: FunctionDeps) {
         ...(bound.max !== undefined ? [{ op: 'cmp', field, cmp: '<=', value: bound.max } as const] : []),
       ];
     });
-    return c.json(await listRuns(c, {
+    return jsonText<RunPage, 200>(c, await listRuns(c, {
       p_status: b.status, p_gradient_method: b.gradient_method, p_limit: b.limit, p_cursor: b.cursor,
     }, b.filter, b.order_by, bounds), 200);
   });
@@ -222,13 +231,13 @@ export function createRunsApp(deps: FunctionDeps) {
       p_run_id: c.req.valid('param').run_id, p_s3_key: c.req.valid('json').s3_key,
     }), 200));
 
-  /** runs_list with the filter and order_by texts parsed to ASTs; extra conditions are ANDed in. */
+  /** runs_list with the filter and order_by texts parsed to ASTs; extra conditions are ANDed in. The page as JSON text. */
   async function listRuns(c: Context<AppEnv>, args: Record<string, unknown>, filter?: string, orderBy?: string, extra: FilterNode[] = []) {
     const conditions = [...(filter === undefined ? [] : [parsed('filter', () => parseFilter(filter))]), ...extra];
     const order: Order = orderBy === undefined
       ? { field: { kind: 'column', name: 'created_at' }, dir: 'desc' }
       : parsed('order_by', () => parseOrderBy(orderBy));
-    return await callRpc<{ items: Run[]; next_cursor: string | null }>(c, db, 'runs_list', {
+    return await callRpcText(c, db, 'runs_list', {
       ...args,
       p_filter: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { op: 'and', args: conditions },
       p_order: order,

@@ -3,7 +3,7 @@
 // retrieval, stats, the JSONL export of trainable examples, and a batch of
 // the full-text indexer (which runs off the ingest path).
 import { createRoute, z } from '@hono/zod-openapi';
-import { callRpc, createFunctionApp, type FunctionDeps } from '../_shared/http/app.ts';
+import { callRpc, callRpcText, createFunctionApp, type FunctionDeps, jsonText } from '../_shared/http/app.ts';
 import type { RpcArgs } from '../_shared/db/rpc.gen.ts';
 import { errorResponses, fileResponse, jsonBody, jsonResponse } from '../_shared/http/openapi.ts';
 import { page } from '../_shared/http/params.ts';
@@ -105,7 +105,7 @@ export function createTrainingExamplesApp(deps: FunctionDeps) {
 
   app.openapi(routes.list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid('query');
-    return c.json(await callRpc<{ items: Example[]; next_cursor: string | null }>(c, db, 'training_examples_list', {
+    return jsonText<{ items: Example[]; next_cursor: string | null }, 200>(c, await callRpcText(c, db, 'training_examples_list', {
       p_filter: filter, p_limit: limit, p_cursor: cursor,
     }), 200);
   });

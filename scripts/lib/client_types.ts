@@ -22,7 +22,11 @@ export async function openApiDocuments(names: string[], fetch: (url: string) => 
 
 /** Every function's document as the gateway serves it, without a database (openapi.json needs none). */
 export async function servedOpenApiDocuments(): Promise<Map<string, object>> {
-  const noDatabase = { rpc: () => Promise.reject(new Error('openapi.json needs no database')), close: async () => {} };
+  const noDatabase = {
+    rpc: () => Promise.reject(new Error('openapi.json needs no database')),
+    rpcText: () => Promise.reject(new Error('openapi.json needs no database')),
+    close: async () => {},
+  };
   const gateway = createGateway({ db: noDatabase, log: () => {} });
   return openApiDocuments(gateway.names, async (path) => gateway.fetch(new Request(`http://localhost${path}`)));
 }

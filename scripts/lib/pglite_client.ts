@@ -107,6 +107,10 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
       await pg.exec(text);
     },
     transaction: (fn) => fn(inTransaction(signal)),
+    async call<T>(text: string) {
+      signal?.throwIfAborted();
+      return lastRows<T>(await pg.exec(text));
+    },
     close: () => Promise.resolve(),
   });
 
@@ -148,8 +152,37 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
       running.catch(() => {});
       return untilAborted(running, signal);
     },
+    // One exec of the whole message (PGlite runs a multi-statement string as
+    // one simple-protocol Query, so a read is one implicit transaction), the
+    // way the pg client sends it; a write is BEGIN + the message, then COMMIT
+    // only if its signal has not aborted, as in transaction() above.
+    call<T>(text: string, txOptions: TransactionOptions = {}): Promise<T[]> {
+      const { signal, readOnly } = txOptions;
+      signal?.throwIfAborted();
+      const running = exclusive(async () => {
+        signal?.throwIfAborted();
+        admit(!readOnly);
+        if (readOnly) return lastRows<T>(await pg.exec(text));
+        try {
+          const rows = lastRows<T>(await pg.exec(`begin;\n${text}`));
+          signal?.throwIfAborted();
+          await pg.exec('commit');
+          return rows;
+        } catch (err) {
+          await pg.exec('rollback').catch(() => {});
+          throw err;
+        }
+      });
+      if (!signal) return running;
+      running.catch(() => {});
+      return untilAborted(running, signal);
+    },
     async close() {
       await pg.close();
     },
   };
+}
+
+function lastRows<T>(results: { rows: unknown[] }[]): T[] {
+  return (results[results.length - 1]?.rows ?? []) as T[];
 }

@@ -85,7 +85,7 @@ describe('bearer tokens', () => {
 
 describe('auth mode and the runtime', () => {
   afterEach(() => vi.unstubAllEnvs());
-  const db: Db = { rpc: async <T>() => ({ ok: true }) as T, close: async () => {} };
+  const db: Db = { rpc: async <T>() => ({ ok: true }) as T, rpcText: async () => '{"ok":true}', close: async () => {} };
   const app = (logs: LogLine[]) => {
     const created = createFunctionApp('probe', { db, log: (l) => logs.push(l) }, { auth: 'jwt', title: 'probe' });
     created.get('/', (c) => c.json({ role: c.get('caller').claims.role }));

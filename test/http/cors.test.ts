@@ -109,7 +109,7 @@ describe('CORS with a list of allowed origins', () => {
 
 describe('CORS_ALLOWED_ORIGINS', () => {
   afterEach(() => vi.unstubAllEnvs());
-  const db = { rpc: async <T>() => ({}) as T, close: async () => {} };
+  const db = { rpc: async <T>() => ({}) as T, rpcText: async () => '{}', close: async () => {} };
   const origin = async (allowed: string | undefined, from: string) => {
     vi.stubEnv('CORS_ALLOWED_ORIGINS', allowed ?? '');
     const app = createFunctionApp('probe', { db, log: () => {} }, { auth: 'none', title: 'probe' });

@@ -40,6 +40,13 @@ export interface RpcOptions {
 export interface Db {
   /** Calls `public.<fn>` with named arguments as the caller; resolves to its JSON result. */
   rpc<T = unknown>(fn: RpcName, args: Record<string, unknown>, caller: Caller, options?: RpcOptions): Promise<T>;
+  /**
+   * The same call; resolves to its JSON result as text, for a handler to send
+   * as the response body untouched (list pages: no parse, no stringify). The
+   * sql adapter hands over the text PostgreSQL wrote; the supabase adapter
+   * serialises what supabase-js parsed. Same JSON value either way.
+   */
+  rpcText(fn: RpcName, args: Record<string, unknown>, caller: Caller, options?: RpcOptions): Promise<string>;
   close(): Promise<void>;
 }
 

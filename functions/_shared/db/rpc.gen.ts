@@ -421,6 +421,7 @@ export interface RpcFunctions {
       p_cursor?: string | null;
       p_filter?: unknown;
       p_order?: unknown;
+      p_select?: string | null;
     };
     returns: unknown;
   };

@@ -32,6 +32,19 @@ export interface SqlClient {
   exec(text: string): Promise<void>;
   /** Runs fn inside one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * One call as one simple-protocol message of several statements (no
+   * parameters: values are inlined as literals, see quoteLiteral in
+   * sql_adapter.ts); resolves to the rows of its last statement. The message
+   * must not contain BEGIN or COMMIT: the client owns the transaction.
+   * - readOnly: the message is its own implicit transaction (an error anywhere
+   *   rolls all of it back): one round trip.
+   * - otherwise: the message is sent after BEGIN in the same message, and
+   *   COMMIT follows only if the signal has not aborted: two round trips. A
+   *   write's commit stays the client's decision, so an abandoned call (its
+   *   connection closed) can never commit later (docs/failure.md).
+   */
+  call<T = Record<string, unknown>>(text: string, options?: TransactionOptions): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -107,6 +120,11 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
       if (run !== pool) return fn(on(run));
       return transaction(fn, txOptions ?? {});
     },
+    async call<T>(text: string, callOptions?: TransactionOptions): Promise<T[]> {
+      // Inside a transaction already: the message joins it.
+      if (run !== pool) return lastRows<T>(await run.query(text));
+      return call<T>(text, callOptions ?? {});
+    },
     close() {
       ended ??= pool.end();
       return ended;
@@ -115,6 +133,45 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
   let ended: Promise<void> | undefined;
 
   async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, { signal }: TransactionOptions): Promise<T> {
+    return await session(signal, async (client, race) => {
+      await race(client.query('begin'));
+      const result = await race(fn(on(client)));
+      signal?.throwIfAborted();
+      await race(client.query('commit'));
+      return result;
+    }, true);
+  }
+
+  // Why one simple-protocol message (Query) and not the extended protocol's
+  // Parse/Bind/Execute × 3 before one Sync: both are one round trip, but pg
+  // exposes no pipelining of extended-protocol messages (it would mean driving
+  // its private Connection directly), whereas a multi-statement Query is its
+  // public query(text) with no values. Its price is that values are inlined as
+  // quoted literals (quoteLiteral) and the call is planned each time (no
+  // prepared statement); a call's plan is a function scan, cheap to plan.
+  async function call<T>(text: string, { signal, readOnly }: TransactionOptions): Promise<T[]> {
+    if (readOnly) {
+      // Implicit transaction: nothing to commit, an error rolls back all of it.
+      return await session(signal, async (client, race) => lastRows<T>(await race(client.query(text))), false);
+    }
+    return await session(signal, async (client, race) => {
+      const rows = lastRows<T>(await race(client.query(`begin;\n${text}`)));
+      signal?.throwIfAborted();
+      await race(client.query('commit'));
+      return rows;
+    }, true);
+  }
+
+  /**
+   * A pooled connection for one unit of work: given up (closed, so nothing it
+   * began can commit) when the signal aborts; rolled back after a failure when
+   * it may be inside a transaction (open).
+   */
+  async function session<T>(
+    signal: AbortSignal | undefined,
+    work: (client: pg.PoolClient, race: <R>(p: Promise<R>) => Promise<R>) => Promise<T>,
+    open: boolean,
+  ): Promise<T> {
     signal?.throwIfAborted();
     const client = await checkout(signal);
     await prepareConnection(client);
@@ -140,15 +197,15 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
     signal?.addEventListener('abort', abandon, { once: true });
     const race = <R>(p: Promise<R>) => (signal ? Promise.race([p, abandoned]) : p);
     try {
-      await race(client.query('begin'));
-      const result = await race(fn(on(client)));
-      signal?.throwIfAborted();
-      await race(client.query('commit'));
-      return result;
+      return await work(client, race);
     } catch (err) {
-      if (!broken) {
+      if (open && !broken) {
         await client.query('rollback').catch(() => { broken = true; });
       }
+      // Outside a transaction there is no ROLLBACK to find out with: an error
+      // that is not the server's answer to a statement, or a fatal one, means
+      // the connection is gone (it must not go back to the pool).
+      if (!open && (!(err instanceof pg.DatabaseError) || err.severity === 'FATAL' || err.severity === 'PANIC')) broken = true;
       throw signal?.aborted ? signal.reason : err;
     } finally {
       signal?.removeEventListener('abort', abandon);
@@ -177,6 +234,12 @@ export function postgresClient(url: string, options: PostgresClientOptions = {})
   }
 
   return on(pool);
+}
+
+/** The rows of a query's last statement (pg answers a multi-statement query with one result per statement). */
+function lastRows<T>(result: pg.QueryResult | pg.QueryResult[]): T[] {
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  return (last?.rows ?? []) as T[];
 }
 
 // pg sends an array as a PostgreSQL array literal (right for `$1::text[]`);

@@ -15,7 +15,7 @@ export function supabaseAdapter(options: SupabaseAdapterOptions): Db {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: options.fetch ? { fetch: options.fetch } : {},
   });
-  return {
+  const db: Db = {
     async rpc<T>(fn: string, args: Record<string, unknown>, caller: Caller, options: RpcOptions = {}): Promise<T> {
       const given = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
       const { idempotency, signal } = options;
@@ -43,6 +43,9 @@ export function supabaseAdapter(options: SupabaseAdapterOptions): Db {
       idempotency.replayed = stored.replayed;
       return stored.result;
     },
+    // supabase-js has parsed the body already: the same value, serialised again.
+    rpcText: async (fn, args, caller, options) => JSON.stringify(await db.rpc(fn, args, caller, options)),
     close: async () => {},
   };
+  return db;
 }

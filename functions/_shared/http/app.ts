@@ -5,7 +5,9 @@
 // with a rendered API reference.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, TypedResponse } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { JSONParsed } from 'hono/utils/types';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { readEnv } from '../env.ts';
@@ -190,6 +192,26 @@ export async function callRpc<T>(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcC
   const idempotency = c.get('idempotency');
   if (idempotency) c.set('idempotency', undefined);
   return await db.rpc<T>(fn, args, c.get('caller'), { signal: deadline?.signal, deadline: deadline?.at, idempotency });
+}
+
+/**
+ * callRpc for a function whose JSON result goes out as the response body
+ * as it is (list pages): its text, never parsed here (see jsonText).
+ */
+export async function callRpcText(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcCall): Promise<string> {
+  const deadline = c.get('deadline');
+  const idempotency = c.get('idempotency');
+  if (idempotency) c.set('idempotency', undefined);
+  return await db.rpcText(fn, args, c.get('caller'), { signal: deadline?.signal, deadline: deadline?.at, idempotency });
+}
+
+/**
+ * JSON text the database wrote, sent untouched with the content type c.json
+ * sets (no JSON.parse, no JSON.stringify in between), typed as the route's
+ * JSON response of T.
+ */
+export function jsonText<T, S extends ContentfulStatusCode>(c: Context, text: string, status: S) {
+  return c.body(text, status, { 'content-type': 'application/json' }) as unknown as Response & TypedResponse<JSONParsed<T>, S, 'json'>;
 }
 
 /** For handlers that make several calls (a streamed export, a bulk rescore): the request's Idempotency-Key does not apply. */

@@ -93,7 +93,7 @@ create or replace function public.conversation_library_list (
   p_limit  integer default 50,
   p_cursor text    default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -102,21 +102,21 @@ create or replace function public.conversation_library_list (
 declare
   v_kind text := private.library_kind(p_kind);
   v_cursor jsonb;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last jsonb;
 begin
   perform private.check_page_limit(p_limit);
   v_cursor := private.time_cursor_decode(p_cursor);
   execute format(
-    'select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at desc, p.id desc), ''[]''::jsonb), count(*),
+    'select coalesce(json_agg(to_json(p) order by p.created_at desc, p.id desc), ''[]''::json), count(*),
             (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at, p.id))[1]
        from (select t.* from public.%I t where %s %s order by t.created_at desc, t.id desc limit $4) p',
     v_kind, private.library_filter_sql(v_kind, p_filter),
     case when v_cursor is null then '' else 'and (t.created_at, t.id) < ($2, $3)' end)
   into v_items, v_count, v_last
   using p_filter, (v_cursor ->> 't')::timestamptz, (v_cursor ->> 'i')::uuid, p_limit;
-  return jsonb_build_object('items', v_items,
+  return json_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
 $function$;
@@ -688,7 +688,7 @@ create or replace function public.conversations_list (
   p_cursor text    default null::text,
   p_order  text    default 'created_at.desc'::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -701,7 +701,7 @@ declare
   v_key text;
   v_dir text;
   v_cmp text;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last jsonb;
 begin
@@ -709,7 +709,7 @@ begin
   if v_order = 'created_at.desc' then
     v_cursor := private.time_cursor_decode(p_cursor);
     execute format(
-      'select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at desc, p.id desc), ''[]''::jsonb), count(*),
+      'select coalesce(json_agg(private.conversation_json(p)::json order by p.created_at desc, p.id desc), ''[]''::json), count(*),
               (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at, p.id))[1]
          from (select c.* from public.conversations c
                 where %s %s
@@ -729,7 +729,7 @@ begin
     v_dir := case v_order when 'quality_score.desc' then 'desc' else 'asc' end;
     v_cmp := case v_order when 'quality_score.desc' then '<' else '>' end;
     execute format(
-      'select coalesce(jsonb_agg(private.conversation_json(p) order by coalesce(p.quality_score, -1) %1$s, p.id %1$s), ''[]''::jsonb),
+      'select coalesce(json_agg(private.conversation_json(p)::json order by coalesce(p.quality_score, -1) %1$s, p.id %1$s), ''[]''::json),
               count(*),
               (array_agg(jsonb_build_object(''o'', $5, ''q'', coalesce(p.quality_score, -1), ''i'', p.id)
                          order by coalesce(p.quality_score, -1) %3$s, p.id %3$s))[1]
@@ -743,7 +743,7 @@ begin
   else
     raise exception using errcode = '22023', message = 'order must be created_at.desc, quality_score.desc or quality_score.asc';
   end if;
-  return jsonb_build_object('items', v_items,
+  return json_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
 $function$;
@@ -757,7 +757,7 @@ create or replace function public.conversations_list_exports (
   p_limit  integer default 50,
   p_cursor text    default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -765,13 +765,13 @@ create or replace function public.conversations_list_exports (
   AS $function$
 declare
   v_cursor jsonb;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last jsonb;
 begin
   perform private.check_page_limit(p_limit);
   v_cursor := private.time_cursor_decode(p_cursor);
-  select coalesce(jsonb_agg(to_jsonb(p) - 'conversation_ids' order by p.created_at desc, p.id desc), '[]'::jsonb), count(*),
+  select coalesce(json_agg((to_jsonb(p) - 'conversation_ids')::json order by p.created_at desc, p.id desc), '[]'::json), count(*),
          (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at, p.id))[1]
     into v_items, v_count, v_last
     from (select e.* from public.export_logs e
@@ -779,7 +779,7 @@ begin
              and (e.created_at, e.id) < (coalesce((v_cursor ->> 't')::timestamptz, 'infinity'),
                                          coalesce((v_cursor ->> 'i')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
            order by e.created_at desc, e.id desc limit p_limit) p;
-  return jsonb_build_object('items', v_items,
+  return json_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
 $function$;
@@ -794,7 +794,7 @@ create or replace function public.conversations_list_reviewers (
   p_limit  integer default 50,
   p_cursor text    default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -802,7 +802,7 @@ create or replace function public.conversations_list_reviewers (
   AS $function$
 declare
   v_after uuid;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last uuid;
 begin
@@ -816,11 +816,11 @@ begin
       raise exception using errcode = '22023', message = 'invalid cursor';
     end if;
   end if;
-  select coalesce(jsonb_agg(jsonb_build_object('user_id', p.id, 'display_name', p.display_name, 'is_reviewer', true,
-                                               'created_at', p.created_at) order by p.id), '[]'::jsonb), count(*), max(p.id::text)::uuid
+  select coalesce(json_agg(json_build_object('user_id', p.id, 'display_name', p.display_name, 'is_reviewer', true,
+                                               'created_at', p.created_at) order by p.id), '[]'::json), count(*), max(p.id::text)::uuid
     into v_items, v_count, v_last
     from (select * from public.user_profiles u where u.is_reviewer and (v_after is null or u.id > v_after) order by u.id limit p_limit) p;
-  return jsonb_build_object('items', v_items,
+  return json_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(jsonb_build_object('u', v_last)) end);
 end
 $function$;
@@ -974,7 +974,7 @@ create or replace function public.conversations_review_queue (
   p_limit  integer default 50,
   p_cursor text    default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -982,13 +982,13 @@ create or replace function public.conversations_review_queue (
   AS $function$
 declare
   v_cursor jsonb;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last jsonb;
 begin
   perform private.check_page_limit(p_limit);
   v_cursor := private.time_cursor_decode(p_cursor);
-  select coalesce(jsonb_agg(private.conversation_json(p) order by p.created_at, p.id), '[]'::jsonb), count(*),
+  select coalesce(json_agg(private.conversation_json(p)::json order by p.created_at, p.id), '[]'::json), count(*),
          (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at desc, p.id desc))[1]
     into v_items, v_count, v_last
     from (select c.* from public.conversations c
@@ -996,7 +996,7 @@ begin
              and (c.created_at, c.id) > (coalesce((v_cursor ->> 't')::timestamptz, '-infinity'),
                                          coalesce((v_cursor ->> 'i')::uuid, '00000000-0000-0000-0000-000000000000'))
            order by c.created_at, c.id limit p_limit) p;
-  return jsonb_build_object('items', v_items,
+  return json_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
 $function$;

@@ -249,7 +249,7 @@ create or replace function public.packages_list (
   p_limit  integer default 50,
   p_cursor text    default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -258,7 +258,7 @@ create or replace function public.packages_list (
 declare
   v_uid uuid := auth.uid();
   v_cursor jsonb;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last jsonb;
 begin
@@ -273,11 +273,11 @@ begin
      order by p.created_at desc, p.id desc
      limit p_limit
   )
-  select coalesce(jsonb_agg(private.package_json(page.p) order by (page.p).created_at desc, (page.p).id desc), '[]'::jsonb),
+  select coalesce(json_agg(to_json(page.p) order by (page.p).created_at desc, (page.p).id desc), '[]'::json),
          count(*),
          (array_agg(jsonb_build_object('t', (page.p).created_at, 'i', (page.p).id) order by (page.p).created_at, (page.p).id))[1]
     into v_items, v_count, v_last from page;
-  return jsonb_build_object('items', v_items,
+  return json_build_object('items', v_items,
     'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
 $function$;
@@ -295,7 +295,7 @@ create or replace function public.packages_list_versions (
   p_cursor      text    default null::text,
   p_over_budget boolean default null::boolean
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -303,7 +303,7 @@ create or replace function public.packages_list_versions (
   AS $function$
 declare
   v_before integer;
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last integer;
 begin
@@ -324,7 +324,7 @@ begin
   -- Three statements rather than optional conditions: a cached generic plan
   -- cannot turn "(p is null or ...)" into an index bound.
   if p_over_budget then
-    select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
+    select coalesce(json_agg(to_json(page.v) order by (page.v).version_number desc), '[]'::json),
            count(*), min((page.v).version_number)
       into v_items, v_count, v_last
       from (select v from public.training_package_versions v
@@ -333,7 +333,7 @@ begin
                and v.version_number < coalesce(v_before, 2147483647)
              order by v.version_number desc limit p_limit) page;
   elsif p_status is null then
-    select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
+    select coalesce(json_agg(to_json(page.v) order by (page.v).version_number desc), '[]'::json),
            count(*), min((page.v).version_number)
       into v_items, v_count, v_last
       from (select v from public.training_package_versions v
@@ -341,7 +341,7 @@ begin
                and (p_over_budget is null or not coalesce(v.actual_cost >= v.budget_limit, false))
              order by v.version_number desc limit p_limit) page;
   else
-    select coalesce(jsonb_agg(private.package_version_json(page.v) order by (page.v).version_number desc), '[]'::jsonb),
+    select coalesce(json_agg(to_json(page.v) order by (page.v).version_number desc), '[]'::json),
            count(*), min((page.v).version_number)
       into v_items, v_count, v_last
       from (select v from public.training_package_versions v
@@ -349,7 +349,7 @@ begin
                and (p_over_budget is null or not coalesce(v.actual_cost >= v.budget_limit, false))
              order by v.version_number desc limit p_limit) page;
   end if;
-  return jsonb_build_object('items', v_items, 'next_cursor',
+  return json_build_object('items', v_items, 'next_cursor',
     case when v_count = p_limit then private.cursor_encode(jsonb_build_object('n', v_last)) end);
 end
 $function$;

@@ -479,6 +479,99 @@ revoke all on function "private"."run_json"(public.training_runs) from public;
 
 grant execute on function "private"."run_json"(public.training_runs) to "authenticated", "postgres", "service_role";
 
+-- A run's objectives as json, in the shape and order of private.run_json's.
+create or replace function private.run_objectives_json (
+  r public.training_runs
+)
+  returns json
+  language sql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+  select coalesce((
+    select json_agg(json_build_object(
+      'objective_name', o.objective_name, 'objective_alias', o.objective_alias, 'uniprot', o.uniprot,
+      'weight', o.weight, 'direction', o.direction, 'raw_mean', o.raw_mean,
+      'normalized_mean', o.normalized_mean, 'raw_std', o.raw_std, 'normalized_std', o.normalized_std,
+      'updated_at', o.updated_at) order by o.config_index, o.objective_name)
+    from public.run_objectives o where o.run_id = r.run_id), '[]'::json)
+$function$;
+
+revoke all on function "private"."run_objectives_json"(public.training_runs) from public;
+
+grant execute on function "private"."run_objectives_json"(public.training_runs) to "authenticated", "postgres", "service_role";
+
+-- The same value as private.run_json, built as json (text) for list pages:
+-- json_agg of these is several times cheaper than jsonb for 2-5 KB configs
+-- (no jsonb object built and copied per run), and the page goes out as the
+-- text it is (issue 16). Keys are in column order, objectives last.
+create or replace function private.run_page_json (
+  r public.training_runs
+)
+  returns json
+  language sql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+  select row_to_json(t) from (select (r).*, private.run_objectives_json(r) as objectives) t
+$function$;
+
+revoke all on function "private"."run_page_json"(public.training_runs) from public;
+
+grant execute on function "private"."run_page_json"(public.training_runs) to "authenticated", "postgres", "service_role";
+
+-- select= of GET /runs (PostgREST-style: a comma list of top-level fields of
+-- a run, i.e. its columns and objectives): the SQL expression of a list item
+-- holding those fields only, in the order given, over the page row p.r. An
+-- empty, unknown or repeated field is refused (22023, a 400) naming it.
+create or replace function private.run_select_sql (
+  p_select text
+)
+  returns text
+  language plpgsql
+  stable
+  set search_path to ''
+  AS $function$
+declare
+  v_known text[];
+  v_seen text[] := '{}';
+  v_parts text[] := '{}';
+  v_field text;
+begin
+  if length(p_select) > 2000 then
+    raise exception using errcode = '22023', message = 'select is longer than 2000 characters';
+  end if;
+  select array_agg(a.attname::text order by a.attnum) || array['objectives'] into v_known
+    from pg_catalog.pg_attribute a
+   where a.attrelid = 'public.training_runs'::regclass and a.attnum > 0 and not a.attisdropped;
+  foreach v_field in array string_to_array(p_select, ',') loop
+    v_field := btrim(v_field);
+    if v_field = '' then
+      raise exception using errcode = '22023',
+        message = 'select has an empty field: list top-level fields of a run separated by commas, e.g. select=run_id,status';
+    end if;
+    if not v_field = any(v_known) then
+      raise exception using errcode = '22023',
+        message = format('select: unknown field %s; a run has %s', v_field, array_to_string(v_known, ', '));
+    end if;
+    if v_field = any(v_seen) then
+      raise exception using errcode = '22023', message = format('select names %s twice', v_field);
+    end if;
+    v_seen := v_seen || v_field;
+    v_parts := v_parts || case when v_field = 'objectives'
+      then 'private.run_objectives_json(p.r) as objectives'
+      else format('(p.r).%1$I as %1$I', v_field) end;
+  end loop;
+  return format('(select row_to_json(s) from (select %s) s)', array_to_string(v_parts, ', '));
+end
+$function$;
+
+revoke all on function "private"."run_select_sql"(text) from public;
+
+grant execute on function "private"."run_select_sql"(text) to "authenticated", "postgres", "service_role";
+
 -- Inserts sync once per statement, after every row is in: a bulk load then
 -- checks run_objectives' foreign key against the full table (index scan), not
 -- a plan made when the table was empty (a sequential scan per row).

@@ -220,9 +220,10 @@ create or replace function public.runs_list (
   p_limit              integer                  default 50,
   p_cursor             text                     default null::text,
   p_filter             jsonb                    default null::jsonb,
-  p_order              jsonb                    default null::jsonb
+  p_order              jsonb                    default null::jsonb,
+  p_select             text                     default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set jit to 'off'
@@ -240,14 +241,14 @@ declare
   v_cast text;
   v_where text[] := array['true'];
   v_cursor jsonb;
-  v_rec record;
-  v_items jsonb[] := '{}';
-  v_n integer := 0;
+  v_items json;
+  v_more boolean;
   v_last_v jsonb;
   v_last_k text;
   v_next text;
   v_compiled record;
   v_leaves jsonb;
+  v_item text := 'private.run_page_json(p.r)';
 begin
   -- Sizes first: nothing is compiled or planned from an input over the bounds.
   perform private.run_filter_check(p_filter, p_order);
@@ -266,6 +267,9 @@ begin
   end if;
   if p_limit is null or p_limit < 1 or p_limit > 1000 then
     raise exception using errcode = '22023', message = 'limit must be between 1 and 1000';
+  end if;
+  if p_select is not null then
+    v_item := private.run_select_sql(p_select);
   end if;
   v_f := private.run_field_sql(v_order -> 'field', '($11 -> ''field'')');
   v_expr := v_f[1];
@@ -309,35 +313,37 @@ begin
 
   -- `nulls last` only where nulls can occur: on a not-null column it would
   -- stop the (col desc, run_id desc) indexes from serving the order.
-  for v_rec in execute format(
-    'select r, to_jsonb(%1$s) as v from public.training_runs r where %2$s order by %1$s %3$s%4$s, r.run_id %3$s limit %5$s',
-    v_expr, array_to_string(v_where, ' and '), v_dir, case when v_not_null then '' else ' nulls last' end, p_limit + 1)
+  -- One more row than the page says whether there is a next one; the page is
+  -- json text (private.run_page_json, or the fields select= names), and the
+  -- last row's key makes the cursor.
+  execute format(
+    'select coalesce(json_agg(%6$s order by p.n) filter (where p.n <= $12), ''[]''::json),
+            count(*) > $12,
+            (array_agg(p.v order by p.n desc) filter (where p.n <= $12))[1],
+            (array_agg((p.r).run_id order by p.n desc) filter (where p.n <= $12))[1]
+       from (select r, to_jsonb(%1$s) as v, row_number() over (order by %1$s %3$s%4$s, r.run_id %3$s) as n
+               from public.training_runs r where %2$s order by %1$s %3$s%4$s, r.run_id %3$s limit %5$s) p',
+    v_expr, array_to_string(v_where, ' and '), v_dir, case when v_not_null then '' else ' nulls last' end, p_limit + 1, v_item)
+  into v_items, v_more, v_last_v, v_last_k
   using p_status, p_host, p_gradient_method, p_batch_size, p_min_duration_hours,
-        p_created_after, p_created_before, v_cursor -> 'v', v_cursor ->> 'k', v_leaves, v_order
-  loop
-    v_n := v_n + 1;
-    exit when v_n > p_limit;
-    v_items := array_append(v_items, private.run_json(v_rec.r));
-    v_last_v := v_rec.v;
-    v_last_k := (v_rec.r).run_id;
-  end loop;
+        p_created_after, p_created_before, v_cursor -> 'v', v_cursor ->> 'k', v_leaves, v_order, p_limit;
 
-  if v_n > p_limit then
+  if v_more then
     v_next := private.cursor_encode(jsonb_build_object(
       'o', v_order, 'v', v_last_v, 'n', v_last_v is null, 'k', v_last_k));
   end if;
-  return jsonb_build_object('items', to_jsonb(v_items), 'next_cursor', v_next);
+  return json_build_object('items', v_items, 'next_cursor', v_next);
 end
 $function$;
 
 revoke all
   on function "public"."runs_list"(text, text, text, integer, double precision, timestamp with time zone, timestamp
-    with time zone, boolean, boolean, text, integer, text, jsonb, jsonb)
+    with time zone, boolean, boolean, text, integer, text, jsonb, jsonb, text)
   from public, "anon", "authenticated", "service_role";
 
 grant execute
   on function "public"."runs_list"(text, text, text, integer, double precision, timestamp with time zone, timestamp
-    with time zone, boolean, boolean, text, integer, text, jsonb, jsonb)
+    with time zone, boolean, boolean, text, integer, text, jsonb, jsonb, text)
   to "authenticated", "postgres", "service_role";
 
 -- Per gradient method, over the runs that declare the objective: runs,

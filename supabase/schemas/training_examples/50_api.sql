@@ -86,7 +86,7 @@ create or replace function public.training_examples_list (
   p_limit  integer default 50,
   p_cursor text    default null::text
 )
-  returns jsonb
+  returns json
   language plpgsql
   stable
   set search_path to ''
@@ -96,7 +96,7 @@ create or replace function public.training_examples_list (
 declare
   v_cursor jsonb;
   v_where text[] := array['true'];
-  v_items jsonb;
+  v_items json;
   v_count integer;
   v_last jsonb;
 begin
@@ -124,13 +124,13 @@ begin
   if p_filter ? 'created_before' then v_where := array_append(v_where, 'v.created_at < ($1 ->> ''created_before'')::timestamptz'); end if;
   if v_cursor is not null then v_where := array_append(v_where, '(v.created_at, v.trace_id) < (($2 ->> ''t'')::timestamptz, $2 ->> ''i'')'); end if;
   execute format(
-    'select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at desc, p.trace_id desc), ''[]''::jsonb), count(*),
+    'select coalesce(json_agg(to_json(p) order by p.created_at desc, p.trace_id desc), ''[]''::json), count(*),
             (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.trace_id) order by p.created_at, p.trace_id))[1]
        from (select v.* from public.training_examples_with_annotations v where %s
               order by v.created_at desc, v.trace_id desc limit $3) p',
     array_to_string(v_where, ' and '))
   into v_items, v_count, v_last using p_filter, v_cursor, p_limit;
-  return jsonb_build_object('items', v_items, 'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
+  return json_build_object('items', v_items, 'next_cursor', case when v_count = p_limit then private.cursor_encode(v_last) end);
 end
 $function$;
 

@@ -502,6 +502,8 @@ export interface operations {
                 limit?: string;
                 /** @description next_cursor of the previous page */
                 cursor?: string;
+                /** @description top-level fields of each run to return, comma-separated (PostgREST-style), e.g. run_id,status,final_metrics_json; default: every field. An unknown field is a 400 naming it. */
+                select?: string;
             };
             header?: never;
             path?: never;
