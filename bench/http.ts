@@ -2,9 +2,10 @@
 // spawned as a child on a free port, loaded by autocannon at 1, 8 and 32
 // connections, against, at the same concurrency and interleaved (A, B, C, A,
 // B, C), the same SQL function called directly from this process:
-//   envelope: BEGIN, the adapter's set_config of role, claims and timeouts,
-//             the call, COMMIT (four round trips), on a pool of the server's
-//             size (10: openDatabase's postgresClient default);
+//   envelope: the sql adapter's one message (set_config of role, claims,
+//             timeouts and read-only, then the call: one round trip for a
+//             read, two for a write), on a pool of the server's size (10:
+//             openDatabase's postgresClient default);
 //   bare:     the call alone as the superuser, no transaction, no role switch;
 // and a trivial Hono route served the same way (bench/http_floor.ts), the floor
 // of the stack. On PGlite the direct side is the product's PGlite client on a
@@ -16,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { decode } from 'hono/jwt';
-import { sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
+import { quoteLiteral, sqlAdapter } from '../functions/_shared/db/sql_adapter.ts';
 import { postgresClient, type SqlClient } from '../functions/_shared/db/sql_client.ts';
 import type { FilterNode, Order } from '../functions/runs/filter/ast.ts';
 import { parseFilter } from '../functions/runs/filter/parse.ts';
@@ -134,15 +135,15 @@ export async function benchHttp(options: HttpOptions): Promise<HttpReport> {
           const rssReady = rssMb(server.pid);
           const base = `http://127.0.0.1:${server.port}/functions/v1`;
           const gateway = createGateway({ db: sqlAdapter(direct), log: () => {} });
-          const envelope = <T>(fn: string, args: [string, string, unknown][]) => direct.transaction(async (tx) => {
-            await tx.query(
-              `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),
-                      set_config('statement_timeout', coalesce($3, current_setting('statement_timeout')), true),
-                      set_config('lock_timeout', coalesce($3, current_setting('lock_timeout')), true)`,
-              ['authenticated', claims, '20000'],
-            );
-            return (await tx.query<{ r: T }>(callText(fn, args), callParams(args)))[0]!.r;
-          }, { readOnly: fn !== 'runs_create' });
+          // The envelope as the sql adapter sends it (SqlClient.call): one message, the settings PostgREST makes per
+          // request and the call, values inlined; a read in an implicit read-only transaction, a write BEGIN + that, then COMMIT.
+          const envelope = async <T>(fn: string, args: [string, string, unknown][]) => {
+            const readOnly = fn !== 'runs_create';
+            const settings = [`set_config('role', 'authenticated', true)`, `set_config('request.jwt.claims', ${quoteLiteral(claims)}, true)`,
+              `set_config('statement_timeout', '20000', true)`, `set_config('lock_timeout', '20000', true)`,
+              ...readOnly ? [`set_config('transaction_read_only', 'on', true)`] : []];
+            return (await direct.call<{ r: T }>(`select ${settings.join(', ')};\n${inlineCallText(fn, args)}`, { readOnly }))[0]!.r;
+          };
           const bare = (fn: string, args: [string, string, unknown][]) => direct.query(callText(fn, args), callParams(args));
           try {
             if (size === writeSize) {
@@ -251,6 +252,12 @@ function growth(cells: HttpCell[]): HttpReport['growth'] {
 
 function callText(fn: string, args: [string, string, unknown][]): string {
   return `select public.${fn}(${args.map(([name, type], i) => `${name} => $${i + 1}::${type}`).join(', ')}) as r`;
+}
+/** The call with its arguments as literals, as the sql adapter sends them in its one message. */
+function inlineCallText(fn: string, args: [string, string, unknown][]): string {
+  const literal = (type: string, value: unknown) =>
+    `${quoteLiteral(type === 'jsonb' || typeof value !== 'string' ? JSON.stringify(value) : value)}::${type}`;
+  return `select public.${fn}(${args.map(([name, type, value]) => `${name} => ${literal(type, value)}`).join(', ')}) as r`;
 }
 function callParams(args: [string, string, unknown][]): unknown[] {
   return args.map(([, type, value]) => (type === 'jsonb' ? JSON.stringify(value) : value));
