@@ -456,30 +456,7 @@ revoke all on function "private"."run_for_update"(text) from public;
 
 grant execute on function "private"."run_for_update"(text) to "authenticated", "postgres", "service_role";
 
--- A run as the API answers it: the row, plus its objectives in config order.
-create or replace function private.run_json (
-  r public.training_runs
-)
-  returns jsonb
-  language sql
-  stable
-  set search_path to ''
-  set "TimeZone" to 'UTC'
-  AS $function$
-  select to_jsonb(r) || jsonb_build_object('objectives', coalesce((
-    select jsonb_agg(jsonb_build_object(
-      'objective_name', o.objective_name, 'objective_alias', o.objective_alias, 'uniprot', o.uniprot,
-      'weight', o.weight, 'direction', o.direction, 'raw_mean', o.raw_mean,
-      'normalized_mean', o.normalized_mean, 'raw_std', o.raw_std, 'normalized_std', o.normalized_std,
-      'updated_at', o.updated_at) order by o.config_index, o.objective_name)
-    from public.run_objectives o where o.run_id = r.run_id), '[]'::jsonb))
-$function$;
-
-revoke all on function "private"."run_json"(public.training_runs) from public;
-
-grant execute on function "private"."run_json"(public.training_runs) to "authenticated", "postgres", "service_role";
-
--- A run's objectives as json, in the shape and order of private.run_json's.
+-- A run's objectives as json: the list pages' and, as jsonb, private.run_json's.
 create or replace function private.run_objectives_json (
   r public.training_runs
 )
@@ -501,6 +478,23 @@ $function$;
 revoke all on function "private"."run_objectives_json"(public.training_runs) from public;
 
 grant execute on function "private"."run_objectives_json"(public.training_runs) to "authenticated", "postgres", "service_role";
+
+-- A run as the API answers it: the row, plus its objectives in config order.
+create or replace function private.run_json (
+  r public.training_runs
+)
+  returns jsonb
+  language sql
+  stable
+  set search_path to ''
+  set "TimeZone" to 'UTC'
+  AS $function$
+  select to_jsonb(r) || jsonb_build_object('objectives', private.run_objectives_json(r)::jsonb)
+$function$;
+
+revoke all on function "private"."run_json"(public.training_runs) from public;
+
+grant execute on function "private"."run_json"(public.training_runs) to "authenticated", "postgres", "service_role";
 
 -- The same value as private.run_json, built as json (text) for list pages:
 -- json_agg of these is several times cheaper than jsonb for 2-5 KB configs
