@@ -66,7 +66,7 @@ export function sqlAdapter(client: SqlClient): Db {
     }
   }
 
-  // Builds `fn(a => x.a, ...) from jsonb_to_record($1) as x(a type, ...)` and runs it as the caller.
+  // Builds `fn(a => x.a, ...) from jsonb_to_record(<args literal>) as x(a type, ...)` and runs it as the caller.
   // text: the result as the text PostgreSQL writes for it (a json function's own text), unparsed.
   async function call<T>(fn: string, args: Record<string, unknown>, caller: Caller, sig: Signature, options: RpcOptions, text: boolean): Promise<T> {
     const given = Object.entries(args).filter(([, v]) => v !== undefined);

@@ -11,7 +11,7 @@ import type { JSONParsed } from 'hono/utils/types';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { readEnv } from '../env.ts';
-import { type Caller, type Db, DbError, type IdempotencyKey } from '../db/port.ts';
+import { type Caller, type Db, DbError, type IdempotencyKey, type RpcOptions } from '../db/port.ts';
 import { httpStatusForDbCode } from '../db/status.ts';
 import type { RpcCall } from '../db/rpc.gen.ts';
 import { allowedMethods } from './allowed_methods.ts';
@@ -188,10 +188,7 @@ function authMiddleware(name: string, auth: AuthOptions | Problem, log: (line: L
  * applies to its first call (the one write a handler makes).
  */
 export async function callRpc<T>(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcCall): Promise<T> {
-  const deadline = c.get('deadline');
-  const idempotency = c.get('idempotency');
-  if (idempotency) c.set('idempotency', undefined);
-  return await db.rpc<T>(fn, args, c.get('caller'), { signal: deadline?.signal, deadline: deadline?.at, idempotency });
+  return await db.rpc<T>(fn, args, c.get('caller'), requestRpcOptions(c));
 }
 
 /**
@@ -199,10 +196,15 @@ export async function callRpc<T>(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcC
  * as it is (list pages): its text, never parsed here (see jsonText).
  */
 export async function callRpcText(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcCall): Promise<string> {
+  return await db.rpcText(fn, args, c.get('caller'), requestRpcOptions(c));
+}
+
+/** The request's deadline, and its Idempotency-Key for the first call only. */
+function requestRpcOptions(c: Context<AppEnv>): RpcOptions {
   const deadline = c.get('deadline');
   const idempotency = c.get('idempotency');
   if (idempotency) c.set('idempotency', undefined);
-  return await db.rpcText(fn, args, c.get('caller'), { signal: deadline?.signal, deadline: deadline?.at, idempotency });
+  return { signal: deadline?.signal, deadline: deadline?.at, idempotency };
 }
 
 /**
