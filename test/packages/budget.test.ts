@@ -173,6 +173,24 @@ describe('budget alerts: the rules from outside, as each role', () => {
     expect(await alerts(id)).toEqual([0.8]);
   });
 
+  it('a higher budget re-arms the thresholds through the table too; a lower one repeats nothing already covered', async () => {
+    const id = await draft(100);
+    const set = (change: string) => asAlice(`update public.training_package_versions set ${change} where id = $1 returning id`, [id]);
+    await set('actual_cost = 85');
+    expect(await alerts(id)).toEqual([0.8]);
+    await set('budget_limit = 200');
+    expect(await alerts(id)).toEqual([0.8]);
+    await set('actual_cost = 170');
+    expect(await alerts(id)).toEqual([0.8, 0.8]);
+    // 0.8 of 150 is covered by the alert at 200; 1.0 of 150 is reached for the first time
+    await set('budget_limit = 150');
+    expect(await alerts(id)).toEqual([0.8, 0.8, 1]);
+    // the service role cannot suppress a re-armed alert with a forged one either
+    await asService(`update public.training_package_versions set cost_alerts_sent = '[{"threshold": 0.8, "budget_limit": 100000}]', budget_limit = 1000 where id = $1`, [id]);
+    await asService('update public.training_package_versions set actual_cost = 800 where id = $1', [id]);
+    expect(await alerts(id)).toEqual([0.8, 0.8, 1, 0.8]);
+  });
+
   it('not even the service role forges or clears an alert: the trigger keeps what was recorded', async () => {
     const id = await draft();
     await asService(`update public.training_package_versions set cost_alerts_sent = '[{"threshold": 0.8}, {"threshold": 1}]' where id = $1`, [id]);
