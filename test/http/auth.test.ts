@@ -5,7 +5,7 @@ import { decode, sign } from 'hono/jwt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../functions/_shared/db/port.ts';
 import { httpStatusForDbCode } from '../../functions/_shared/db/status.ts';
-import { type AuthOptions, authFromEnv, callerFromHeader, UNCONFIGURED_ON_SUPABASE } from '../../functions/_shared/http/auth.ts';
+import { type AuthOptions, authFromEnv, callerFromHeader, UNCONFIGURED_ON_SUPABASE, VerifiedTokens } from '../../functions/_shared/http/auth.ts';
 import { createFunctionApp, type LogLine } from '../../functions/_shared/http/app.ts';
 import { Problem } from '../../functions/_shared/http/problem.ts';
 import { LOCAL_JWT_SECRET } from '../../functions/_shared/env.ts';
@@ -24,6 +24,48 @@ const rejects401 = async (header: string | undefined, options: AuthOptions = ver
 
 describe('bearer tokens', () => {
   const sub = crypto.randomUUID();
+
+  describe('tokens already verified (VerifiedTokens)', () => {
+    afterEach(() => vi.useRealTimers());
+    const rejectsWith = (header: string, verified: VerifiedTokens) =>
+      callerFromHeader(header, verifyOpts, verified).then(() => 'accepted', (e: unknown) => (e as Problem).message);
+
+    it('skip the signature check the second time but still check the validity window', async () => {
+      const verified = new VerifiedTokens();
+      const header = `Bearer ${await token({ role: 'authenticated', sub, exp: now() + 5 })}`;
+      const first = await callerFromHeader(header, verifyOpts, verified);
+      expect(verified.size).toBe(1);
+      const subtle = vi.spyOn(crypto.subtle, 'verify');
+      const again = await callerFromHeader(header, verifyOpts, verified);
+      expect(subtle).not.toHaveBeenCalled();
+      subtle.mockRestore();
+      expect(again.claims).toEqual(first.claims);
+      expect(Object.isFrozen(again.claims)).toBe(true);
+      vi.useFakeTimers({ now: Date.now() + 10_000, toFake: ['Date'] });
+      expect(await rejectsWith(header, verified)).toBe('token expired');
+    });
+
+    it('keep no token that failed, and no other text for the same claims', async () => {
+      const verified = new VerifiedTokens();
+      const wrongRole = `Bearer ${await token({ role: 'postgres', sub })}`;
+      expect(await rejectsWith(wrongRole, verified)).toBe('token role must be anon, authenticated or service_role');
+      expect(await rejectsWith(wrongRole, verified)).toBe('token role must be anon, authenticated or service_role');
+      const good = await token({ role: 'authenticated', sub });
+      await callerFromHeader(`Bearer ${good}`, verifyOpts, verified);
+      const [h, p] = good.split('.');
+      expect(await rejectsWith(`Bearer ${h}.${p}.${'A'.repeat(43)}`, verified)).toBe('invalid token signature');
+      expect(verified.size).toBe(1);
+    });
+
+    it('hold at most their capacity, dropping the oldest', async () => {
+      const verified = new VerifiedTokens(2);
+      const tokens = await Promise.all([1, 2, 3].map((i) => token({ role: 'authenticated', sub, n: i })));
+      for (const t of tokens) await callerFromHeader(`Bearer ${t}`, verifyOpts, verified);
+      expect(verified.size).toBe(2);
+      expect(verified.get(tokens[0]!)).toBeUndefined();
+      expect(verified.get(tokens[2]!)).toMatchObject({ n: 3 });
+    });
+  });
 
   it('accepts a valid user token and exposes its claims', async () => {
     const caller = await callerFromHeader(`Bearer ${await token({ role: 'authenticated', sub })}`, verifyOpts);

@@ -44,12 +44,47 @@ export function authFromEnv(given: Partial<AuthOptions> = {}): AuthOptions | Pro
   return { mode, secret: secret ?? LOCAL_JWT_SECRET };
 }
 
-export async function callerFromHeader(header: string | undefined, options: AuthOptions): Promise<Caller> {
+/**
+ * Payloads of tokens that passed tokenPayload, by the whole token. A token
+ * that verified once verifies again (same text, same secret), so a client
+ * reusing its token skips the HMAC (WebCrypto imports the key on every
+ * verify: ~100 us). The validity window is still checked on every request.
+ * Bounded: the oldest entry goes first.
+ */
+export class VerifiedTokens {
+  readonly #payloads = new Map<string, Record<string, unknown>>();
+  readonly capacity: number;
+  constructor(capacity = 1000) {
+    this.capacity = capacity;
+  }
+  get(token: string): Record<string, unknown> | undefined {
+    return this.#payloads.get(token);
+  }
+  add(token: string, payload: Record<string, unknown>): void {
+    if (this.#payloads.size >= this.capacity) this.#payloads.delete(this.#payloads.keys().next().value!);
+    this.#payloads.set(token, payload);
+  }
+  get size(): number {
+    return this.#payloads.size;
+  }
+}
+
+export async function callerFromHeader(header: string | undefined, options: AuthOptions, verified?: VerifiedTokens): Promise<Caller> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!match) throw new Problem(401, 'missing bearer token: send Authorization: Bearer <JWT>');
   const token = match[1]!;
-  const payload = await tokenPayload(token, options);
+  const known = verified?.get(token);
+  const payload = known ?? Object.freeze(await tokenPayload(token, options));
   checkValidityWindow(payload);
+  if (!known) {
+    checkClaims(payload);
+    verified?.add(token, payload);
+  }
+  return { claims: payload as Claims, token };
+}
+
+/** What a token must claim, whatever the time: a known role, and a uuid sub for a user. */
+function checkClaims(payload: Record<string, unknown>): void {
   const role = payload.role;
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) {
     throw new Problem(401, 'token role must be anon, authenticated or service_role');
@@ -57,12 +92,12 @@ export async function callerFromHeader(header: string | undefined, options: Auth
   if (role === 'authenticated' && (typeof payload.sub !== 'string' || !UUID.test(payload.sub))) {
     throw new Problem(401, 'an authenticated token needs a uuid sub claim');
   }
-  return { claims: payload as Claims, token };
 }
 
 export function requireCaller(options: AuthOptions): MiddlewareHandler {
+  const verified = new VerifiedTokens();
   return async (c, next) => {
-    c.set('caller', await callerFromHeader(c.req.header('authorization'), options));
+    c.set('caller', await callerFromHeader(c.req.header('authorization'), options, verified));
     await next();
   };
 }

@@ -496,26 +496,6 @@ revoke all on function "private"."run_json"(public.training_runs) from public;
 
 grant execute on function "private"."run_json"(public.training_runs) to "authenticated", "postgres", "service_role";
 
--- The same value as private.run_json, built as json (text) for list pages:
--- json_agg of these is several times cheaper than jsonb for 2-5 KB configs
--- (no jsonb object built and copied per run), and the page goes out as the
--- text it is (issue 16). Keys are in column order, objectives last.
-create or replace function private.run_page_json (
-  r public.training_runs
-)
-  returns json
-  language sql
-  stable
-  set search_path to ''
-  set "TimeZone" to 'UTC'
-  AS $function$
-  select row_to_json(t) from (select (r).*, private.run_objectives_json(r) as objectives) t
-$function$;
-
-revoke all on function "private"."run_page_json"(public.training_runs) from public;
-
-grant execute on function "private"."run_page_json"(public.training_runs) to "authenticated", "postgres", "service_role";
-
 -- select= of GET /runs (PostgREST-style: a comma list of top-level fields of
 -- a run, i.e. its columns and objectives): the SQL expression of a list item
 -- holding those fields only, in the order given, over the page row p.r. An
