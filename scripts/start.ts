@@ -12,6 +12,7 @@ import { createGateway } from './lib/gateway.ts';
 import { listen } from './lib/http_server.ts';
 import { applySeed, prepareDatabase } from './lib/migrator.ts';
 import { startSearchIndexer } from './lib/search_indexer.ts';
+import { stdoutLog } from './lib/stdout_log.ts';
 import { DEMO_PACKAGE_ID, DEMO_REVIEWER_ID, DEMO_USER_ID, mintToken } from './lib/tokens.ts';
 
 const started = performance.now();
@@ -64,7 +65,7 @@ const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('
 // Full-text indexing of training examples runs off the ingest path; here in
 // place of the pg_cron job a Supabase project has.
 const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
-const gateway = createGateway({ db, wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
+const gateway = createGateway({ db, log: stdoutLog(), wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
 handle = gateway.fetch;
 const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
 const reviewerToken = await mintToken({ role: 'authenticated', sub: DEMO_REVIEWER_ID, email: 'reviewer@example.com' });

@@ -196,16 +196,16 @@ export function createRunsApp(deps: FunctionDeps) {
   app.openapi(routes.stats, async (c) => c.json(await callRpc<RunStats>(c, db, 'runs_stats', {}), 200));
 
   app.openapi(routes.get, async (c) =>
-    c.json(await callRpc<Run>(c, db, 'runs_get', { p_run_id: c.req.valid('param').run_id }), 200));
+    jsonText<Run, 200>(c, await callRpcText(c, db, 'runs_get', { p_run_id: c.req.valid('param').run_id }), 200));
 
   app.openapi(routes.patch, async (c) =>
-    c.json(await callRpc<Run>(c, db, 'runs_set_metadata', {
+    jsonText<Run, 200>(c, await callRpcText(c, db, 'runs_set_metadata', {
       p_run_id: c.req.valid('param').run_id, p_metadata: c.req.valid('json').metadata,
     }), 200));
 
   app.openapi(routes.status, async (c) => {
     const b = c.req.valid('json');
-    return c.json(await callRpc<Run>(c, db, 'runs_update_status', {
+    return jsonText<Run, 200>(c, await callRpcText(c, db, 'runs_update_status', {
       p_run_id: c.req.valid('param').run_id, p_status: b.status, p_started_at: b.started_at,
       p_ended_at: b.ended_at, p_duration_seconds: b.duration_seconds, p_wandb_run_id: b.wandb_run_id,
       p_wandb_url: b.wandb_url, p_final_metrics: finalMetrics(b),
@@ -214,7 +214,7 @@ export function createRunsApp(deps: FunctionDeps) {
 
   app.openapi(routes.crash, async (c) => {
     const b = c.req.valid('json');
-    return c.json(await callRpc<Run>(c, db, 'runs_attach_crash', {
+    return jsonText<Run, 200>(c, await callRpcText(c, db, 'runs_attach_crash', {
       p_run_id: c.req.valid('param').run_id, p_error_log_s3_key: b.error_log_s3_key,
       p_crash_report_s3_key: b.crash_report_s3_key, p_crash_analysis_s3_key: b.crash_analysis_s3_key,
       p_error_message: b.error_message,
@@ -222,12 +222,12 @@ export function createRunsApp(deps: FunctionDeps) {
   });
 
   app.openapi(routes.blogPost, async (c) =>
-    c.json(await callRpc<Run>(c, db, 'runs_set_blog_post', {
+    jsonText<Run, 200>(c, await callRpcText(c, db, 'runs_set_blog_post', {
       p_run_id: c.req.valid('param').run_id, p_url: c.req.valid('json').url,
     }), 200));
 
   app.openapi(routes.conversation, async (c) =>
-    c.json(await callRpc<Run>(c, db, 'runs_set_conversation', {
+    jsonText<Run, 200>(c, await callRpcText(c, db, 'runs_set_conversation', {
       p_run_id: c.req.valid('param').run_id, p_s3_key: c.req.valid('json').s3_key,
     }), 200));
 

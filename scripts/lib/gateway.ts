@@ -3,11 +3,12 @@
 // is a 404 problem listing the functions and their API reference pages, with
 // the same CORS headers and body draining as the functions' own answers.
 import { Hono } from 'hono';
+import { getPath } from 'hono/utils/url';
 import { readEnv } from '../../functions/_shared/env.ts';
 import { drainUnreadBody } from '../../functions/_shared/http/body.ts';
 import { allowedOrigins, corsMiddleware } from '../../functions/_shared/http/cors.ts';
 import { Problem, problemBody } from '../../functions/_shared/http/problem.ts';
-import { FUNCTIONS_PREFIX, functionRoute } from '../../functions/_shared/http/serve.ts';
+import { FUNCTIONS_PREFIX, functionName } from '../../functions/_shared/http/serve.ts';
 import { FUNCTIONS, type GatewayDeps } from './functions.ts';
 
 export function createGateway(deps: GatewayDeps) {
@@ -31,12 +32,10 @@ export function createGateway(deps: GatewayDeps) {
     names,
     /** `env` is what the server hands the app (@hono/node-server: { incoming, outgoing }), passed on. */
     fetch(request: Request, env?: unknown): Response | Promise<Response> {
-      const url = new URL(request.url);
-      const route = functionRoute(url.pathname);
-      const app = route ? apps[route.name] : undefined;
-      if (!route || !app) return notFound.fetch(request, env);
-      url.pathname = route.path;
-      return app.fetch(new Request(url, request), env);
+      const name = functionName(getPath(request));
+      const app = name ? apps[name] : undefined;
+      // The request as it came: the function's routes match below /functions/v1 (functionPath).
+      return app ? app.fetch(request, env) : notFound.fetch(request, env);
     },
   };
 }

@@ -16,7 +16,7 @@ import { httpStatusForDbCode } from '../db/status.ts';
 import type { RpcCall } from '../db/rpc.gen.ts';
 import { allowedMethods } from './allowed_methods.ts';
 import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
-import { bodyLimit, drainUnreadBody } from './body.ts';
+import { bodyLimit, declaresBody, drainUnreadBody } from './body.ts';
 import { allowedOrigins, corsMiddleware } from './cors.ts';
 import { type Deadline, requestTimeoutMs, startDeadline } from './deadline.ts';
 import { IDEMPOTENCY_HEADER, idempotencyFromRequest } from './idempotency.ts';
@@ -24,6 +24,7 @@ import { jsonDeeperThan, MAX_JSON_DEPTH } from './json_depth.ts';
 import { firstInexactNumber } from './json_numbers.ts';
 import { type FieldError, Problem, problemResponse } from './problem.ts';
 import { strictQuery } from './query.ts';
+import { functionPath } from './serve.ts';
 
 export type AppEnv = {
   Variables: { caller: Caller; requestId: string; deadline: Deadline; idempotency: IdempotencyKey | undefined };
@@ -63,7 +64,7 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   // Readable without a token: the OpenAPI document and its rendered reference.
   const publicPaths = new Set([`${basePath}/openapi.json`, `${basePath}/docs`]);
 
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).basePath(basePath);
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, getPath: functionPath }).basePath(basePath);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -79,7 +80,7 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
       function: name,
       request_id: requestId,
       method: c.req.method,
-      path: new URL(c.req.url).pathname,
+      path: c.req.path,
       status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
     };
@@ -123,27 +124,26 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
   app.use('*', bodyLimit(maxSize, (c) => problemResponse(c, new Problem(413, `request body is larger than ${maxSize} bytes`))));
 
   app.use('*', async (c, next) => {
-    const length = c.req.header('content-length');
-    const hasBody = length !== undefined ? Number(length) > 0 : c.req.header('transfer-encoding') !== undefined;
-    if (hasBody && c.req.method !== 'GET' && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    if (c.req.method === 'GET') return next(); // a GET's body, if any, is never read (and drained after)
+    if (declaresBody(c.req.raw) && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
       throw new Problem(415, 'request body must be JSON: send Content-Type: application/json');
     }
     // Hono caches the body text, so the validator's parse later reads it again for free.
-    const body = c.req.raw.body !== null && c.req.method !== 'GET' ? await c.req.text() : '';
+    const body = c.req.raw.body !== null ? await c.req.text() : '';
     if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
       throw new Problem(400, `request body nests JSON more than ${MAX_JSON_DEPTH} levels deep`);
     }
     // A webhook keeps every authenticated delivery, refused ones too: it checks numbers itself, after its own auth.
     if (options.auth === 'jwt') {
       assertExactNumbers(body);
-      c.set('idempotency', await idempotencyFromRequest(c.req.method, c.req.url, c.req.header(IDEMPOTENCY_HEADER), body));
+      c.set('idempotency', await idempotencyFromRequest(c.req.method, c.req.path, c.req.url, c.req.header(IDEMPOTENCY_HEADER), body));
     }
     await next();
   });
 
   app.onError((err, c) => problemResponse(c, toProblem(err, c.get('caller')?.claims.role === 'anon')));
   app.notFound((c) => {
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     const allowed = allowedMethods(app, path);
     if (allowed.length === 0) return problemResponse(c, new Problem(404, `no route for ${c.req.method} ${path}`));
     const response = problemResponse(c, new Problem(405, `${path} answers ${allowed.join(', ')}, not ${c.req.method}`));
@@ -169,7 +169,6 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
 }
 
 /**
-/**
  * Verifies the bearer token. When this deployment cannot verify tokens (see
  * authFromEnv) it says so once in the log and answers every request with a
  * 500 problem naming what to set, rather than trusting a public secret.
@@ -193,7 +192,7 @@ export async function callRpc<T>(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcC
 
 /**
  * callRpc for a function whose JSON result goes out as the response body
- * as it is (list pages): its text, never parsed here (see jsonText).
+ * as it is (list pages, a run): its text, never parsed here (see jsonText).
  */
 export async function callRpcText(c: Context<AppEnv>, db: Db, ...[fn, args]: RpcCall): Promise<string> {
   return await db.rpcText(fn, args, c.get('caller'), requestRpcOptions(c));

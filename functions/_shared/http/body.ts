@@ -9,9 +9,25 @@ import type { Context, MiddlewareHandler } from 'hono';
 
 export const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** Whether the request declares a body: Content-Length above 0, or Transfer-Encoding (HTTP/1.1's two ways). */
+export function declaresBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  return length !== null ? Number(length) > 0 : request.headers.has('transfer-encoding');
+}
+
+/**
+ * False when the request can have no body: a GET or HEAD that declares none
+ * (any other method may stream one over HTTP/2 without declaring it). Asked
+ * before touching request.body, which @hono/node-server answers by building
+ * a whole fetch Request from Node's message.
+ */
+function mayHaveBody(request: Request): boolean {
+  return (request.method !== 'GET' && request.method !== 'HEAD') || declaresBody(request);
+}
+
 /** Reads the unread rest of a request body and discards it; false when more than `limit` bytes are (or are declared to be) left. */
 export async function discardUnreadBody(request: Request, limit = DRAIN_LIMIT_BYTES): Promise<boolean> {
-  const body = request.body;
+  const body = mayHaveBody(request) ? request.body : null;
   if (!body || body.locked) return true; // no body, or read by its handler
   if (Number(request.headers.get('content-length') ?? 0) > limit) return false;
   const reader = body.getReader();
@@ -43,7 +59,7 @@ export const drainUnreadBody: MiddlewareHandler = async (c, next) => {
  */
 export function bodyLimit(maxSize: number, tooLarge: (c: Context) => Response): MiddlewareHandler {
   return async (c, next) => {
-    const body = c.req.raw.body;
+    const body = mayHaveBody(c.req.raw) ? c.req.raw.body : null;
     if (!body) return next();
     const length = c.req.raw.headers.has('transfer-encoding') ? null : c.req.raw.headers.get('content-length');
     if (length !== null) return Number(length) > maxSize ? tooLarge(c) : next();

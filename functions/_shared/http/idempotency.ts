@@ -12,16 +12,19 @@ const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // The draft's value is a Structured Field string ("..."); a bare token is accepted too.
 const KEY = /^"?([\x20-\x21\x23-\x5b\x5d-\x7e]{1,255})"?$/;
 
-/** The request's key and fingerprint (method, path and query, body), or undefined when it has none or its method ignores it. */
-export async function idempotencyFromRequest(method: string, url: string, header: string | undefined, body: string) {
+/**
+ * The request's key and fingerprint (method, the function's path and the
+ * query, body), or undefined when it has none or its method ignores it.
+ */
+export async function idempotencyFromRequest(method: string, path: string, url: string, header: string | undefined, body: string) {
   if (header === undefined || !METHODS.has(method)) return undefined;
   const match = KEY.exec(header.trim());
   if (!match || match[1]!.trim() === '') {
     throw new Problem(400, `${IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters (a UUID is a good key)`,
       { errors: [{ path: IDEMPOTENCY_HEADER, message: 'must be 1-255 visible ASCII characters' }] });
   }
-  const { pathname, search } = new URL(url);
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${method} ${pathname}${search}\n${body}`));
+  const { search } = new URL(url);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${method} ${path}${search}\n${body}`));
   const fingerprint = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
   return { key: match[1]!, fingerprint };
 }
