@@ -16,7 +16,7 @@ import { httpStatusForDbCode } from '../db/status.ts';
 import type { RpcCall } from '../db/rpc.gen.ts';
 import { allowedMethods } from './allowed_methods.ts';
 import { type AuthOptions, authFromEnv, requireCaller } from './auth.ts';
-import { bodyLimit, declaresBody, drainUnreadBody } from './body.ts';
+import { bodyLimit, declaresBody, drainUnreadBody, readBodyText } from './body.ts';
 import { allowedOrigins, corsMiddleware } from './cors.ts';
 import { type Deadline, requestTimeoutMs, startDeadline } from './deadline.ts';
 import { IDEMPOTENCY_HEADER, idempotencyFromRequest } from './idempotency.ts';
@@ -128,8 +128,7 @@ export function createFunctionApp(name: string, deps: FunctionDeps, options: Fun
     if (declaresBody(c.req.raw) && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
       throw new Problem(415, 'request body must be JSON: send Content-Type: application/json');
     }
-    // Hono caches the body text, so the validator's parse later reads it again for free.
-    const body = c.req.raw.body !== null ? await c.req.text() : '';
+    const body = await readBodyText(c);
     if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
       throw new Problem(400, `request body nests JSON more than ${MAX_JSON_DEPTH} levels deep`);
     }

@@ -25,10 +25,22 @@ function mayHaveBody(request: Request): boolean {
   return (request.method !== 'GET' && request.method !== 'HEAD') || declaresBody(request);
 }
 
+// Requests whose body readBodyText read to the end: nothing to drain, and no
+// need to ask for request.body (see mayHaveBody).
+const readWhole = new WeakSet<Request>();
+
+/** The request's body as text (Hono caches it for the validators); on Node read straight from the socket. */
+export async function readBodyText(c: Context): Promise<string> {
+  const text = await c.req.text();
+  readWhole.add(c.req.raw);
+  return text;
+}
+
 /** Reads the unread rest of a request body and discards it; false when more than `limit` bytes are (or are declared to be) left. */
 export async function discardUnreadBody(request: Request, limit = DRAIN_LIMIT_BYTES): Promise<boolean> {
-  const body = mayHaveBody(request) ? request.body : null;
-  if (!body || body.locked) return true; // no body, or read by its handler
+  if (!mayHaveBody(request) || readWhole.has(request)) return true;
+  const body = request.body;
+  if (!body || body.locked) return true; // no body, or being read by its handler
   if (Number(request.headers.get('content-length') ?? 0) > limit) return false;
   const reader = body.getReader();
   let seen = 0;
@@ -59,10 +71,11 @@ export const drainUnreadBody: MiddlewareHandler = async (c, next) => {
  */
 export function bodyLimit(maxSize: number, tooLarge: (c: Context) => Response): MiddlewareHandler {
   return async (c, next) => {
-    const body = mayHaveBody(c.req.raw) ? c.req.raw.body : null;
-    if (!body) return next();
+    if (!mayHaveBody(c.req.raw)) return next();
     const length = c.req.raw.headers.has('transfer-encoding') ? null : c.req.raw.headers.get('content-length');
     if (length !== null) return Number(length) > maxSize ? tooLarge(c) : next();
+    const body = c.req.raw.body;
+    if (!body) return next();
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
