@@ -8,7 +8,9 @@
 //             openDatabase's postgresClient default);
 //   bare:     the call alone as the superuser, no transaction, no role switch;
 // and a trivial Hono route served the same way (bench/http_floor.ts), the floor
-// of the stack. On PGlite the direct side is the product's PGlite client on a
+// of the stack. With several table sizes (--http-sizes) every size is loaded
+// and served at once and each round measures them in turn, so cost growth is
+// read from the same minutes as the rest. On PGlite the direct side is the product's PGlite client on a
 // copy of the server's data folder, in this process: PGlite has one
 // connection, so its calls are serialised whatever the number of loops.
 //   npm run bench -- --suites http --db pglite,postgres --http-sizes 20000 --http-clients 1,8,32 --duration 6
@@ -125,87 +127,78 @@ export async function benchHttp(options: HttpOptions): Promise<HttpReport> {
   const floor = await startChild('bench/http_floor.ts', { cwd: floorDir, ready: /floor listening on (\d+)/ });
   try {
     for (const kind of options.kinds) {
-      const db = await openBenchDatabase(kind, options.adminUrl);
+      // Every size is loaded and served at once, and each round measures them one after the other, so a
+      // ratio between sizes (cost growth) is read from the same minutes of the machine, as HTTP ÷ direct is.
+      const setups: Setup[] = [];
       try {
-        for (const size of options.sizes) {
-          const t = performance.now();
-          const direct = await db.load(size);
-          console.log(`http ${kind}: ${size} runs loaded in ${((performance.now() - t) / 1000).toFixed(1)} s; starting npm start`);
-          const server = await db.serve();
-          const rssReady = rssMb(server.pid);
-          const base = `http://127.0.0.1:${server.port}/functions/v1`;
-          const gateway = createGateway({ db: sqlAdapter(direct), log: () => {} });
-          // The envelope as the sql adapter sends it (SqlClient.call): one message, the settings PostgREST makes per
-          // request and the call, values inlined; a read in an implicit read-only transaction, a write BEGIN + that, then COMMIT.
-          const envelope = async <T>(fn: string, args: [string, string, unknown][]) => {
-            const readOnly = fn !== 'runs_create';
-            const settings = [`set_config('role', 'authenticated', true)`, `set_config('request.jwt.claims', ${quoteLiteral(claims)}, true)`,
-              `set_config('statement_timeout', '20000', true)`, `set_config('lock_timeout', '20000', true)`,
-              ...readOnly ? [`set_config('transaction_read_only', 'on', true)`] : []];
-            return (await direct.call<{ r: T }>(`select ${settings.join(', ')};\n${inlineCallText(fn, args)}`, { readOnly }))[0]!.r;
-          };
-          const bare = (fn: string, args: [string, string, unknown][]) => direct.query(callText(fn, args), callParams(args));
-          try {
-            if (size === writeSize) {
-              for (const clients of options.clients) {
-                const floorRounds: Load[] = [];
-                for (let r = 0; r < options.rounds; r++) floorRounds.push(await overSocket(`http://127.0.0.1:${floor.port}/`, clients, slice, {}));
-                report.floor.push({ db: kind, clients, figures: loadFigures(floorRounds) });
-              }
-            }
-            for (const read of READS) {
-              const url = `${base}${read.path(size)}`;
-              const args = read.args(size);
-              // Warm-up: plans, caches, connections, JIT of the JavaScript on both sides.
-              await overSocket(url, 8, 1, { headers });
-              await inLoops(8, 1, () => envelope(read.fn, args));
-              for (const clients of options.clients) {
-                const sides: Record<string, Load[]> = { http: [], envelope: [], bare: [], in_process: [] };
-                const inProcess = clients === 1 && (read.name === 'GET /runs?limit=50' || read.fn === 'runs_get');
-                for (let r = 0; r < options.rounds; r++) {
-                  sides.http!.push(await overSocket(url, clients, slice, { headers }));
-                  sides.envelope!.push(await inLoops(clients, slice, () => envelope(read.fn, args)));
-                  sides.bare!.push(await inLoops(clients, slice, () => bare(read.fn, args)));
-                  if (inProcess) {
-                    sides.in_process!.push(await inLoops(clients, slice, async () => {
-                      const res = await gateway.fetch(new Request(`http://bench/functions/v1${read.path(size)}`, { headers }));
-                      if (res.status !== 200) throw new Error(`in-process ${read.name}: ${res.status}`);
-                      return res.json();
-                    }));
-                  }
-                }
-                report.cells.push(cell(kind, size, read.name, clients, sides));
-              }
-            }
-            if (size === writeSize) {
-              const body = (side: string) => (i: number) => ({ run_id: `h_${side}_${tag}_${i}`, config: runConfig(i), host: 'ec2' });
-              const post = body('http');
-              const call = body('direct');
-              const write = (i: number) => {
-                const b = call(i);
-                return envelope('runs_create', [['p_run_id', 'text', b.run_id], ['p_config', 'jsonb', b.config], ['p_host', 'text', b.host]]);
-              };
-              const request = { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: () => JSON.stringify(post(written++)) };
-              await overSocket(`${base}/runs`, 8, 1, request);
-              await inLoops(8, 1, (i) => write(1e9 + i));
-              let n = 0;
-              for (const clients of options.clients) {
-                const sides: Record<string, Load[]> = { http: [], envelope: [] };
-                for (let r = 0; r < options.rounds; r++) {
-                  sides.http!.push(await overSocket(`${base}/runs`, clients, slice, request));
-                  sides.envelope!.push(await inLoops(clients, slice, () => write(n++)));
-                }
-                report.cells.push(cell(kind, size, 'POST /runs (2.6 KB config)', clients, sides));
-              }
-            }
-          } finally {
-            report.server_rss_mb.push({ db: kind, runs: size, ready: rssReady, after: rssMb(server.pid) });
-            await server.stop();
+        for (const size of options.sizes) setups.push(await setUp(kind, size, options.adminUrl, claims));
+        const writer = setups.find((s) => s.size === writeSize);
+        if (writer) {
+          for (const clients of options.clients) {
+            const floorRounds: Load[] = [];
+            for (let r = 0; r < options.rounds; r++) floorRounds.push(await overSocket(`http://127.0.0.1:${floor.port}/`, clients, slice, {}));
+            report.floor.push({ db: kind, clients, figures: loadFigures(floorRounds) });
           }
-          print(report.cells.filter((c) => c.db === kind && c.runs === size), report.floor.filter((f) => f.db === kind && size === writeSize));
+        }
+        for (const read of READS) {
+          // Warm-up: plans, caches, connections, JIT of the JavaScript on both sides.
+          for (const s of setups) {
+            await overSocket(`${s.base}${read.path(s.size)}`, 8, 1, { headers });
+            await inLoops(8, 1, () => s.envelope(read.fn, read.args(s.size)));
+          }
+          for (const clients of options.clients) {
+            const inProcess = clients === 1 && (read.name === 'GET /runs?limit=50' || read.fn === 'runs_get');
+            const sides = new Map(setups.map((s) => [s, { http: [], envelope: [], bare: [], in_process: [] } as Record<string, Load[]>]));
+            for (let r = 0; r < options.rounds; r++) {
+              // A B, then B A: a drift of the machine over a round lands on every size alike.
+              for (const s of r % 2 === 0 ? setups : [...setups].reverse()) {
+                const side = sides.get(s)!;
+                const args = read.args(s.size);
+                side.http!.push(await overSocket(`${s.base}${read.path(s.size)}`, clients, slice, { headers }));
+                side.envelope!.push(await inLoops(clients, slice, () => s.envelope(read.fn, args)));
+                side.bare!.push(await inLoops(clients, slice, () => s.bare(read.fn, args)));
+                if (inProcess) {
+                  side.in_process!.push(await inLoops(clients, slice, async () => {
+                    const res = await s.gateway.fetch(new Request(`http://bench/functions/v1${read.path(s.size)}`, { headers }));
+                    if (res.status !== 200) throw new Error(`in-process ${read.name}: ${res.status}`);
+                    return res.json();
+                  }));
+                }
+              }
+            }
+            for (const s of setups) report.cells.push(cell(kind, s.size, read.name, clients, sides.get(s)!));
+          }
+        }
+        if (writer) {
+          const body = (side: string) => (i: number) => ({ run_id: `h_${side}_${tag}_${i}`, config: runConfig(i), host: 'ec2' });
+          const post = body('http');
+          const call = body('direct');
+          const write = (i: number) => {
+            const b = call(i);
+            return writer.envelope('runs_create', [['p_run_id', 'text', b.run_id], ['p_config', 'jsonb', b.config], ['p_host', 'text', b.host]]);
+          };
+          const request = { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: () => JSON.stringify(post(written++)) };
+          await overSocket(`${writer.base}/runs`, 8, 1, request);
+          await inLoops(8, 1, (i) => write(1e9 + i));
+          let n = 0;
+          for (const clients of options.clients) {
+            const sides: Record<string, Load[]> = { http: [], envelope: [] };
+            for (let r = 0; r < options.rounds; r++) {
+              sides.http!.push(await overSocket(`${writer.base}/runs`, clients, slice, request));
+              sides.envelope!.push(await inLoops(clients, slice, () => write(n++)));
+            }
+            report.cells.push(cell(kind, writer.size, 'POST /runs (2.6 KB config)', clients, sides));
+          }
         }
       } finally {
-        await db.close();
+        for (const s of setups) {
+          report.server_rss_mb.push({ db: kind, runs: s.size, ready: s.rssReady, after: rssMb(s.server.pid) });
+          await s.server.stop();
+          await s.db.close();
+        }
+      }
+      for (const size of options.sizes) {
+        print(report.cells.filter((c) => c.db === kind && c.runs === size), report.floor.filter((f) => f.db === kind && size === writeSize));
       }
     }
   } finally {
@@ -214,13 +207,57 @@ export async function benchHttp(options: HttpOptions): Promise<HttpReport> {
   }
   report.growth = growth(report.cells);
   if (report.growth.length > 0) {
-    console.log('\ncost growth (largest ÷ smallest table), p50 and throughput');
+    console.log('\ncost growth (largest ÷ smallest table, measured in the same rounds), p50 and throughput');
     for (const g of report.growth) {
       console.log(`  ${g.db.padEnd(8)} ${g.name.padEnd(64)} ${String(g.clients).padStart(2)} clients ${g.side.padEnd(8)} ` +
         `${g.to} ÷ ${g.from}: p50 ${g.p50.toFixed(2)}x, req/s ${g.rps.toFixed(2)}x`);
     }
   }
   return report;
+}
+
+type Args = [string, string, unknown][];
+
+/** One size of one database: loaded, served by npm start, and its direct side. */
+interface Setup {
+  size: number;
+  db: BenchDatabase;
+  server: Child;
+  base: string;
+  rssReady: number;
+  gateway: ReturnType<typeof createGateway>;
+  /** The call as the sql adapter sends it (SqlClient.call) as the token's user. */
+  envelope<T>(fn: string, args: Args): Promise<T>;
+  /** The call alone as the superuser. */
+  bare(fn: string, args: Args): Promise<unknown>;
+}
+
+async function setUp(kind: string, size: number, adminUrl: string, claims: string): Promise<Setup> {
+  const db = await openBenchDatabase(kind, adminUrl, size);
+  try {
+    const t = performance.now();
+    const direct = await db.load();
+    console.log(`http ${kind}: ${size} runs loaded in ${((performance.now() - t) / 1000).toFixed(1)} s; starting npm start`);
+    const server = await db.serve();
+    // The envelope as the sql adapter sends it (SqlClient.call): one message, the settings PostgREST makes per
+    // request and the call, values inlined; a read in an implicit read-only transaction, a write BEGIN + that, then COMMIT.
+    const envelope = async <T>(fn: string, args: Args) => {
+      const readOnly = fn !== 'runs_create';
+      const settings = [`set_config('role', 'authenticated', true)`, `set_config('request.jwt.claims', ${quoteLiteral(claims)}, true)`,
+        `set_config('statement_timeout', '20000', true)`, `set_config('lock_timeout', '20000', true)`,
+        ...readOnly ? [`set_config('transaction_read_only', 'on', true)`] : []];
+      return (await direct.call<{ r: T }>(`select ${settings.join(', ')};\n${inlineCallText(fn, args)}`, { readOnly }))[0]!.r;
+    };
+    return {
+      size, db, server, base: `http://127.0.0.1:${server.port}/functions/v1`, rssReady: rssMb(server.pid),
+      gateway: createGateway({ db: sqlAdapter(direct), log: () => {} }),
+      envelope,
+      bare: (fn, args) => direct.query(callText(fn, args), callParams(args)),
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
 }
 
 function cell(db: string, runs: number, name: string, clients: number, sides: Record<string, Load[]>): HttpCell {
@@ -264,15 +301,15 @@ function callParams(args: [string, string, unknown][]): unknown[] {
 }
 
 interface BenchDatabase {
-  /** Empties the runs, loads `size`, and returns the direct side's client. */
-  load(size: number): Promise<SqlClient>;
+  /** Loads its runs, and returns the direct side's client. */
+  load(): Promise<SqlClient>;
   /** npm start on the loaded data. */
   serve(): Promise<Child>;
   close(): Promise<void>;
 }
 
-async function openBenchDatabase(kind: string, adminUrl: string): Promise<BenchDatabase> {
-  const dir = mkdtempSync(join(tmpdir(), `registry-http-${kind}-`));
+async function openBenchDatabase(kind: string, adminUrl: string, size: number): Promise<BenchDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), `registry-http-${kind}-${size}-`));
   if (kind === 'pglite') {
     // The server's data folder is loaded here, closed, copied for the direct side, and served by npm start.
     const serverDir = join(dir, 'server');
@@ -281,7 +318,7 @@ async function openBenchDatabase(kind: string, adminUrl: string): Promise<BenchD
     mkdirSync(dataDir, { recursive: true });
     let direct: SqlClient | undefined;
     return {
-      async load(size) {
+      async load() {
         await direct?.close();
         rmSync(directDir, { recursive: true, force: true });
         const client = await pgliteClient(dataDir);
@@ -301,7 +338,7 @@ async function openBenchDatabase(kind: string, adminUrl: string): Promise<BenchD
       },
     };
   }
-  const name = `registry_bench_http_${Date.now()}`;
+  const name = `registry_bench_http_${size}_${Date.now()}`;
   const admin = postgresClient(adminUrl, { max: 1 });
   await admin.exec(`create database ${name}`);
   const url = new URL(adminUrl);
@@ -309,7 +346,7 @@ async function openBenchDatabase(kind: string, adminUrl: string): Promise<BenchD
   const direct = postgresClient(url.toString(), { max: POOL });
   await prepareDatabase(direct);
   return {
-    async load(size) {
+    async load() {
       await direct.exec('truncate public.training_runs cascade');
       await loadRuns(direct, size);
       await direct.exec('vacuum analyze public.training_runs');
