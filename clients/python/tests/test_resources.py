@@ -90,6 +90,13 @@ class EveryRoute(unittest.TestCase):
         self.assertEqual([r["run_id"] for r in pager], ids[::-1])
         self.assertEqual([r["run_id"] for r in runs.list(filter=f"host = '{tag}' AND run_id != '{ids[0]}'", order_by="run_id ASC")],
                          sorted(ids[1:]))
+        slim = list(runs.list(host=tag, select=["run_id", "status", "objectives"], page_size=2))
+        self.assertEqual([list(r) for r in slim], [["run_id", "status", "objectives"]] * 3)
+        self.assertEqual([r["run_id"] for r in slim], ids[::-1])
+        self.assertEqual(slim[0]["objectives"][0]["objective_name"], objective)
+        with self.assertRaises(BadRequest) as refused:
+            runs.list(host=tag, select="run_id,confg_json").all()
+        self.assertIn("unknown field confg_json", str(refused.exception))
 
         runs.update_status(ids[0], "running", wandb_run_id=f"wb_{ids[0]}", wandb_url="https://wandb.ai/t/p/runs/x")
         done = runs.update_status(ids[0], "completed", final_metrics={f"objectives/{objective}/raw_mean": 0.9},

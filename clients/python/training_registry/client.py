@@ -130,11 +130,15 @@ class Runs(_Resource):
              host: Optional[str] = None, gradient_method: Optional[str] = None, batch_size: Optional[int] = None,
              min_duration_hours: Optional[float] = None, created_after: Any = None, created_before: Any = None,
              has_blog_post: Optional[bool] = None, has_crash_analysis: Optional[bool] = None,
-             page_size: Optional[int] = None) -> Pager:
-        """Runs, newest first unless ``order_by`` (``"duration_seconds DESC"``); ``filter`` in the filter language."""
+             select: Optional[Iterable[str]] = None, page_size: Optional[int] = None) -> Pager:
+        """Runs, newest first unless ``order_by`` (``"duration_seconds DESC"``); ``filter`` in the filter language.
+        ``select`` (``["run_id", "status", "final_loss"]``) keeps only those top-level fields of each run: a
+        dashboard's page without the 2-5 KB configs."""
+        fields = None if select is None else select if isinstance(select, str) else ",".join(select)
         params = drop_none(filter=filter, order_by=order_by, status=status, host=host, gradient_method=gradient_method,
                            batch_size=batch_size, min_duration_hours=min_duration_hours, created_after=created_after,
-                           created_before=created_before, has_blog_post=has_blog_post, has_crash_analysis=has_crash_analysis)
+                           created_before=created_before, has_blog_post=has_blog_post, has_crash_analysis=has_crash_analysis,
+                           select=fields)
         return self._pager("/runs", params, page_size)
 
     def stats(self) -> Dict[str, Any]:
