@@ -5,7 +5,12 @@
 // write per request were ~7 % of a small read's CPU (issue 16).
 import type { LogLine } from '../../functions/_shared/http/app.ts';
 
-export function stdoutLog(out: { write(text: string): unknown } = process.stdout): (line: LogLine) => void {
+type Out = { write(text: string): unknown; on?(event: 'error', listener: (err: Error) => void): unknown };
+
+export function stdoutLog(out: Out = process.stdout): (line: LogLine) => void {
+  // A reader that went away (`npm start | head`, a restarted log shipper) costs
+  // the lines, never the server: console.log ignores such errors too.
+  out.on?.('error', () => {});
   let pending: string[] = [];
   const flush = () => {
     if (pending.length === 0) return;
