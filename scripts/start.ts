@@ -67,6 +67,10 @@ const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('
 const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
 const gateway = createGateway({ db, log: stdoutLog(), wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
 handle = gateway.fetch;
+// Before the ready lines: whoever reads them may stop the server at once, and
+// a signal without a handler would end it without releasing its data folder.
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
 const userToken = await mintToken({ role: 'authenticated', sub: DEMO_USER_ID, email: 'demo@example.com' });
 const reviewerToken = await mintToken({ role: 'authenticated', sub: DEMO_REVIEWER_ID, email: 'reviewer@example.com' });
 const serviceToken = await mintToken({ role: 'service_role' });
@@ -89,5 +93,3 @@ async function shutdown() {
   await db.close();
   process.exit(0);
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
