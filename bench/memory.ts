@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { rssMb, startChild, startFlags } from './server.ts';
+import { rssMb, startChild, startCommand } from './server.ts';
 
 export interface MemoryReport {
-  node_flags: string[];
+  /** How npm start runs the server (package.json): environment settings and node flags. */
+  start_command: { env: Record<string, string>; flags: string[] };
   ready_fresh_mb: number;
   ready_fresh_ms: number;
   /** VmHWM: the highest resident size of the fresh start (initdb, migrations, seed). */
@@ -80,7 +81,7 @@ export async function benchMemory(options: { seconds: number; clients: number; s
       const after = samples.filter(([t]) => t >= warm[0]).map(([, mb]) => mb);
       const final = samples.at(-1)![1];
       const report: MemoryReport = {
-        node_flags: startFlags(), ready_fresh_mb, ready_fresh_ms, peak_during_fresh_start_mb, ready_restart_mb, ready_restart_ms,
+        start_command: startCommand(), ready_fresh_mb, ready_fresh_ms, peak_during_fresh_start_mb, ready_restart_mb, ready_restart_ms,
         load: { seconds, clients: options.clients, requests: ok, rps: ok / seconds, non2xx },
         samples, peak_under_load_mb: Math.max(...samples.map(([, mb]) => mb)),
         after_warmup: { at_s: warm[0], rss_mb: warm[1], final_mb: final, max_mb: Math.max(...after), growth_mb: final - warm[1] },

@@ -9,11 +9,17 @@ export interface ServerFigures { ready_ms: number; rss_after_start_mb: number; r
 
 export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-/** The node flags `npm start` runs scripts/start.ts with (package.json), so a spawned server is the same. */
-export function startFlags(): string[] {
+/**
+ * How `npm start` runs scripts/start.ts (package.json: `NAME=value ... node
+ * <flags> scripts/start.ts`): its environment settings and node flags, so a
+ * spawned server is the same.
+ */
+export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
-  const m = /^node\s+(.*?)\s*scripts\/start\.ts/.exec(start);
-  return m?.[1] ? m[1].split(/\s+/) : [];
+  const m = /^((?:\w+=\S*\s+)*)node\s+(.*?)\s*scripts\/start\.ts/.exec(start);
+  if (!m) throw new Error(`package.json's start script is not "[NAME=value ...] node [flags] scripts/start.ts": ${start}`);
+  const env = Object.fromEntries(m[1]!.split(/\s+/).filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
+  return { env, flags: m[2] ? m[2].split(/\s+/) : [] };
 }
 
 export interface Child { pid: number; port: number; output(): string; ready_ms: number; stop(): Promise<void> }
@@ -28,9 +34,10 @@ export async function startChild(script: string, options: { cwd: string; env?: R
   const log = join(options.cwd, `${script.replace(/\W/g, '_')}.${Date.now()}.log`);
   const fd = openSync(log, 'w');
   const started = performance.now();
-  const args = options.args ?? (script === 'scripts/start.ts' ? startFlags() : []);
+  const start = script === 'scripts/start.ts' ? startCommand() : { env: {}, flags: [] };
+  const args = options.args ?? start.flags;
   const child = spawn(process.execPath, [...args, join(process.cwd(), script)], {
-    cwd: options.cwd, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env }, stdio: ['ignore', fd, 'inherit'],
+    cwd: options.cwd, env: { ...process.env, ...start.env, PORT: '0', HOST: '127.0.0.1', ...options.env }, stdio: ['ignore', fd, 'inherit'],
   });
   closeSync(fd);
   let exited: number | null | undefined;
@@ -60,9 +67,10 @@ export async function startChild(script: string, options: { cwd: string; env?: R
 export async function benchServer(runs: number, port = 54399): Promise<ServerFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'registry-bench-'));
   const started = performance.now();
-  const env = { ...process.env, PORT: String(port), DATABASE_URL: '' };
+  const start = startCommand();
+  const env = { ...process.env, ...start.env, PORT: String(port), DATABASE_URL: '' };
   // Start the server exactly as `npm start` does, with its data folder in a temp dir.
-  const child = spawn(process.execPath, [...startFlags(), join(process.cwd(), 'scripts/start.ts')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...start.flags, join(process.cwd(), 'scripts/start.ts')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const { token, ready_ms } = await new Promise<{ token: string; ready_ms: number }>((resolve, reject) => {
       let out = '';
