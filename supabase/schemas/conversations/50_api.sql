@@ -516,7 +516,7 @@ begin
                    when e.format in ('csv', 'markdown') or e.include_metadata then 'summary'
                    else 'messages' end;
   v_conversation := case v_detail
-    when 'full' then 'private.conversation_json(p)::json'
+    when 'full' then '(to_jsonb(p) - ''search_vector'')::json'
     when 'summary' then 'json_build_object(''id'', p.id, ''conversation_id'', p.conversation_id, ''title'', p.title,
       ''persona'', p.persona, ''emotion'', p.emotion, ''topic'', p.topic, ''intent'', p.intent, ''tone'', p.tone, ''tier'', p.tier,
       ''category'', p.category, ''status'', p.status, ''quality_score'', p.quality_score, ''is_flagged'', p.is_flagged,
@@ -709,7 +709,7 @@ begin
   if v_order = 'created_at.desc' then
     v_cursor := private.time_cursor_decode(p_cursor);
     execute format(
-      'select coalesce(json_agg(private.conversation_json(p)::json order by p.created_at desc, p.id desc), ''[]''::json), count(*),
+      'select coalesce(json_agg((to_jsonb(p) - ''search_vector'')::json order by p.created_at desc, p.id desc), ''[]''::json), count(*),
               (array_agg(jsonb_build_object(''t'', p.created_at, ''i'', p.id) order by p.created_at, p.id))[1]
          from (select c.* from public.conversations c
                 where %s %s
@@ -729,7 +729,7 @@ begin
     v_dir := case v_order when 'quality_score.desc' then 'desc' else 'asc' end;
     v_cmp := case v_order when 'quality_score.desc' then '<' else '>' end;
     execute format(
-      'select coalesce(json_agg(private.conversation_json(p)::json order by coalesce(p.quality_score, -1) %1$s, p.id %1$s), ''[]''::json),
+      'select coalesce(json_agg((to_jsonb(p) - ''search_vector'')::json order by coalesce(p.quality_score, -1) %1$s, p.id %1$s), ''[]''::json),
               count(*),
               (array_agg(jsonb_build_object(''o'', $5, ''q'', coalesce(p.quality_score, -1), ''i'', p.id)
                          order by coalesce(p.quality_score, -1) %3$s, p.id %3$s))[1]
@@ -988,7 +988,7 @@ declare
 begin
   perform private.check_page_limit(p_limit);
   v_cursor := private.time_cursor_decode(p_cursor);
-  select coalesce(json_agg(private.conversation_json(p)::json order by p.created_at, p.id), '[]'::json), count(*),
+  select coalesce(json_agg((to_jsonb(p) - 'search_vector')::json order by p.created_at, p.id), '[]'::json), count(*),
          (array_agg(jsonb_build_object('t', p.created_at, 'i', p.id) order by p.created_at desc, p.id desc))[1]
     into v_items, v_count, v_last
     from (select c.* from public.conversations c
