@@ -17,7 +17,7 @@ import { chmodSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pgliteClient } from '../lib/pglite_client.ts';
+import { DEFAULT_MIN_FREE_MB, pgliteClient } from '../lib/pglite_client.ts';
 import { postgresClient } from '../../functions/_shared/db/sql_client.ts';
 import {
   call, Cleanup, createCluster, freePort, logBatch, mountTmpfs, newTally, recovers, type RequestLimits, resizeTmpfs, type Server,
@@ -190,14 +190,44 @@ async function embeddedDiskFull(cleanup: Cleanup) {
   const work = mkdtempSync(join(tmpdir(), 'faults-full-'));
   cleanup.add(`rm ${work}`, () => rmSync(work, { recursive: true, force: true }));
   const data = join(work, '.data');
-  mountTmpfs(data, 256, cleanup);
+  mountTmpfs(data, 512, cleanup);
   const port = await freePort(54400);
   const server = await startServer({ cwd: work, port, env: serverEnv });
   cleanup.add('kill the embedded server', () => server.kill9());
   const tally = newTally();
   const load = startLoad(server, tally, limits, 2, 'ef');
+  // The server's own writes must stop near its floor, the full-text indexer's
+  // too (every 5 s), which write several times what a log batch does (vectors,
+  // GIN entries, WAL). So: 800 big examples left pending, the filesystem cut to
+  // 40 MB above the floor, and 6 s for the indexer's next run. It once indexed
+  // 500 such examples in one write (~190 MB), past the floor to a full disk;
+  // now each batch of 50 (~20 MB) is admitted on its own. Whether the old
+  // indexer overshot here depended on where its tick fell; the batch size is
+  // held by a test in test/training_examples/http.test.ts. Free space is
+  // sampled every 50 ms from the cut until another file takes the rest.
+  let minFree = Infinity;
+  let sampler: ReturnType<typeof setInterval> | undefined;
   try {
+    for (let i = 0; i < 4; i++) {
+      const batch = logBatch(`ef-pending-${i}`, 200, 40_000);
+      const res = await call(server, tally, limits, '/training-examples/logs', { method: 'POST', body: JSON.stringify(batch) });
+      if (res?.status !== 200) failures.push(`${tag}: pending batch ${i} answered ${res?.status}`);
+    }
+    const before = statfsSync(data);
+    const usedMb = Math.ceil((before.blocks - before.bavail) * before.bsize / 2 ** 20);
+    resizeTmpfs(data, usedMb + DEFAULT_MIN_FREE_MB + 40);
+    say(`${tag}: 800 big examples pending for the indexer; the filesystem cut to ${DEFAULT_MIN_FREE_MB + 40} MB free`);
+    sampler = setInterval(() => {
+      const { bavail, bsize } = statfsSync(data);
+      minFree = Math.min(minFree, bavail * bsize);
+    }, 50);
+    await sleep(6000);
     await fillUntilRefused(server, tally, 'ef-fill', 400);
+    clearInterval(sampler);
+    say(`${tag}: least free space while the server wrote: ${Math.floor(minFree / 2 ** 20)} MB (floor ${DEFAULT_MIN_FREE_MB} MB)`);
+    if (minFree < DEFAULT_MIN_FREE_MB * 2 ** 20 / 2) {
+      failures.push(`${tag}: the server's writes went ${Math.floor(minFree / 2 ** 20)} MB from a full disk, far below its ${DEFAULT_MIN_FREE_MB} MB floor`);
+    }
     // Something else takes most of what is left (not all of it: see docs/pglite-wal-enospc.md).
     const { bavail, bsize } = statfsSync(data);
     writeFileSync(join(data, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 24 * 2 ** 20)));
@@ -215,6 +245,7 @@ async function embeddedDiskFull(cleanup: Cleanup) {
     const ms = await recovers(server, tally, limits, 30_000, 'ef');
     say(`${tag}: writes resumed ${Math.round(ms)} ms after the filesystem grew`);
   } finally {
+    clearInterval(sampler);
     await load.stop();
   }
   expectUp(server, tag);

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRole } from '../support/as_role.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { ADAPTERS, createHarness, type Harness, json } from '../support/harness.ts';
+import type { SqlClient, TransactionOptions } from '../../functions/_shared/db/sql_client.ts';
+import { INDEX_BATCH, startSearchIndexer } from '../../scripts/lib/search_indexer.ts';
 
 const openai = (user: string, answer: string, system = 'You are terse.') => ({
   request: { model: 'gpt-4o', messages: [{ role: 'system', content: system }, { role: 'user', content: 'earlier' },
@@ -290,6 +292,35 @@ describe.each(ADAPTERS)('training-examples through the %s adapter', (adapter) =>
     await ingest(Array.from({ length: 7 }, () => event({ cascade_id: 'indexer' })));
     await h.database.client.exec(`call private.training_search_index_run(interval '50 seconds', 2)`);
     expect(await json(await run(''))).toEqual({ indexed: 0, pending: 0 });
+  });
+
+  it("npm start's indexer: each batch its own write of at most INDEX_BATCH examples, until nothing is pending", async () => {
+    // The real database behind a spy: each write the indexer sends, and how many examples it indexed.
+    // On the embedded database each such write is admitted against the disk's free-space floor on its own.
+    const client = h.database.client;
+    const indexed: number[] = [];
+    const spied: SqlClient = {
+      ...client,
+      call: async <T,>(text: string, options?: TransactionOptions) => {
+        const rows = await client.call<T>(text, options);
+        indexed.push(Number((rows[0] as { n?: number } | undefined)?.n));
+        return rows;
+      },
+    };
+    const events = Array.from({ length: 2 * INDEX_BATCH + 7 }, () => event({ cascade_id: 'npm-start-indexer' }));
+    await ingest(events);
+    const stop = startSearchIndexer(spied, { everyMs: 10 });
+    try {
+      for (let i = 0; i < 500 && !(await vectors(events.map((e) => e.trace_id))).every((r) => r.indexed); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await stop();
+    }
+    expect((await vectors(events.map((e) => e.trace_id))).every((r) => r.indexed && r.fresh)).toBe(true);
+    expect(indexed.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...indexed)).toBe(INDEX_BATCH);
+    expect(indexed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(events.length);
   });
 
   it('annotating an example trainable indexes it at once; few-shot ranks a pending one by computing its vector', async () => {
