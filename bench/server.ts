@@ -18,7 +18,7 @@ export function startCommand(): { env: Record<string, string>; flags: string[] }
   const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
   const m = /^((?:\w+=\S*\s+)*)node\s+(.*?)\s*scripts\/start\.ts/.exec(start);
   if (!m) throw new Error(`package.json's start script is not "[NAME=value ...] node [flags] scripts/start.ts": ${start}`);
-  const env = Object.fromEntries(m[1]!.split(/\s+/).filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
+  const env = Object.fromEntries(m[1]!.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   return { env, flags: m[2] ? m[2].split(/\s+/) : [] };
 }
 

@@ -11,7 +11,7 @@ import { DEFAULT_DATA_DIR, openDatabase } from './lib/database.ts';
 import { createGateway } from './lib/gateway.ts';
 import { listen } from './lib/http_server.ts';
 import { applySeed, prepareDatabase } from './lib/migrator.ts';
-import { startSearchIndexer } from './lib/search_indexer.ts';
+import { INDEX_BATCH, startSearchIndexer } from './lib/search_indexer.ts';
 import { stdoutLog } from './lib/stdout_log.ts';
 import { DEMO_PACKAGE_ID, DEMO_REVIEWER_ID, DEMO_USER_ID, mintToken } from './lib/tokens.ts';
 
@@ -65,7 +65,11 @@ const wandbToken = process.env.WANDB_WEBHOOK_TOKEN || randomBytes(18).toString('
 // Full-text indexing of training examples runs off the ingest path; here in
 // place of the pg_cron job a Supabase project has.
 const stopIndexer = startSearchIndexer(client, { everyMs: 5_000, log: console.error });
-const gateway = createGateway({ db, log: stdoutLog(), wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined } });
+const gateway = createGateway({
+  db, log: stdoutLog(), wandb: { token: wandbToken, secret: process.env.WANDB_WEBHOOK_SECRET || undefined },
+  // The embedded database admits each write against its disk's free-space floor: the indexer endpoint writes in small batches too.
+  trainingExamples: embedded ? { searchIndexChunk: INDEX_BATCH } : {},
+});
 handle = gateway.fetch;
 // Before the ready lines: whoever reads them may stop the server at once, and
 // a signal without a handler would end it without releasing its data folder.
@@ -87,7 +91,10 @@ console.log(`WANDB_WEBHOOK_TOKEN=${wandbToken}`);
 console.log(`DEMO_TEMPLATE_ID=${template?.id ?? ''}`);
 console.log(`DEMO_PACKAGE_ID=${DEMO_PACKAGE_ID}`);
 
+let stopping = false;
 async function shutdown() {
+  if (stopping) return; // a second Ctrl-C while the first one closes
+  stopping = true;
   await listening.close();
   await stopIndexer();
   await db.close();

@@ -11,7 +11,7 @@ import { type ExportRow, fileWriter } from '../_shared/export/chat_formats.ts';
 import { exportFileName, fileHeaders, pageCall, pagedFileStream, responseDelivery } from '../_shared/export/paged_stream.ts';
 import {
   AnnotationBody, Example, ExportQuery, FewShot, FewShotQuery, IngestResult, ListQuery, LogBatch, type LogEvent, SearchIndexQuery,
-  SearchIndexResult, Stats, TraceId,
+  SEARCH_INDEX_DEFAULT_LIMIT, SearchIndexResult, Stats, TraceId,
 } from './schemas.ts';
 
 const TraceParams = z.object({ trace_id: TraceId });
@@ -49,7 +49,7 @@ const routes = {
   }),
   searchIndex: createRoute({
     operationId: 'runSearchIndex', method: 'post', path: '/search-index',
-    summary: 'Run one batch of the full-text indexer, oldest examples first (service role; pg_cron runs it where available)',
+    summary: 'Index up to `limit` examples for full-text search, oldest first (service role; pg_cron runs it where available)',
     request: { query: SearchIndexQuery },
     responses: { 200: jsonResponse(SearchIndexResult, 'how many were indexed and how many are still pending'), ...errorResponses },
   }),
@@ -90,7 +90,18 @@ const routes = {
   }),
 };
 
-export function createTrainingExamplesApp(deps: FunctionDeps) {
+export interface TrainingExamplesOptions {
+  /**
+   * Index at most this many examples per write in `POST /search-index`, the
+   * rest of `limit` in further writes. npm start sets it on the embedded
+   * database, where each write is admitted against the disk's free-space
+   * floor on its own and one write of thousands of big examples could go past
+   * it (docs/failure.md). Unset: one write, as PostgREST would run it.
+   */
+  searchIndexChunk?: number;
+}
+
+export function createTrainingExamplesApp(deps: FunctionDeps & { trainingExamples?: TrainingExamplesOptions }) {
   // A batch of 1,000 LLM calls with their prompts is several megabytes.
   const app = createFunctionApp('training-examples', deps, {
     auth: 'jwt', title: 'Training registry: training examples', bodyLimitBytes: LOG_BATCH_BODY_LIMIT,
@@ -100,8 +111,16 @@ export function createTrainingExamplesApp(deps: FunctionDeps) {
   app.openapi(routes.ingest, async (c) =>
     c.json(await callRpc<IngestResult>(c, db, 'training_logs_ingest', { p_events: c.req.valid('json').items.map(storedEvent) }), 200));
 
-  app.openapi(routes.searchIndex, async (c) =>
-    c.json(await callRpc<SearchIndexResult>(c, db, 'training_search_index', { p_limit: c.req.valid('query').limit }), 200));
+  app.openapi(routes.searchIndex, async (c) => {
+    const limit = c.req.valid('query').limit ?? SEARCH_INDEX_DEFAULT_LIMIT;
+    const chunk = Math.min(limit, deps.trainingExamples?.searchIndexChunk ?? limit);
+    let indexed = 0;
+    for (;;) {
+      const step = await callRpc<SearchIndexResult>(c, db, 'training_search_index', { p_limit: Math.min(chunk, limit - indexed) });
+      indexed += step.indexed;
+      if (step.indexed < chunk || indexed >= limit) return c.json({ indexed, pending: step.pending }, 200);
+    }
+  });
 
   app.openapi(routes.list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid('query');

@@ -70,12 +70,15 @@ export const FewShotQuery = z.object({
   query: z.string().min(1).max(4000).optional().openapi({ description: 'the prompt to find similar examples for' }),
 });
 
+/** As public.training_search_index's p_limit default. */
+export const SEARCH_INDEX_DEFAULT_LIMIT = 5000;
+
 export const SearchIndexQuery = z.object({
-  limit: intParam(1, 50_000).optional().openapi({ description: 'examples to index in this batch, 1-50,000 (default 5,000)' }),
+  limit: intParam(1, 50_000).optional().openapi({ description: 'examples to index, 1-50,000 (default 5,000)' }),
 });
 
 export const SearchIndexResult = z.object({
-  indexed: z.number().int().openapi({ description: 'examples whose full-text vector this batch computed' }),
+  indexed: z.number().int().openapi({ description: 'examples whose full-text vector this call computed' }),
   pending: z.number().int().openapi({ description: 'examples still without one (their search falls back to computing it)' }),
 }).openapi('SearchIndexResult');
 export type SearchIndexResult = z.infer<typeof SearchIndexResult>;

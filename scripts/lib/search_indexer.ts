@@ -8,12 +8,14 @@
 // embedded database every write is first admitted against the data folder's
 // free-space floor (pglite_client.ts), which only works if no one write can
 // take more than the floor: one batch of 500 examples of 40 KB (vectors, GIN
-// entries, WAL) wrote ~190 MB, past the 128 MB floor, to a full disk. Fifty
-// such examples write ~20 MB. (Supabase's pg_cron job calls
-// private.training_search_index_run, which loops over the same batches.)
+// entries, WAL) wrote ~190 MB, past the 128 MB floor, to a full disk. Twenty
+// such examples write ~8 MB, and twenty of the largest an example's vector is
+// computed from (100,000 characters of input and of output) about 40 MB.
+// (Supabase's pg_cron job calls private.training_search_index_run, which
+// loops over the same batches.)
 import type { SqlClient } from '../../functions/_shared/db/sql_client.ts';
 
-export const INDEX_BATCH = 50;
+export const INDEX_BATCH = 20;
 const BUDGET_MS = 200;
 
 export function startSearchIndexer(client: SqlClient, options: { everyMs: number; log?: (message: string) => void }): () => Promise<void> {

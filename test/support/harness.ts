@@ -11,6 +11,7 @@ import { httpStatusForDbCode } from '../../functions/_shared/db/status.ts';
 import { supabaseAdapter } from '../../functions/_shared/db/supabase_adapter.ts';
 import type { LogLine } from '../../functions/_shared/http/app.ts';
 import { createGateway } from '../../scripts/lib/gateway.ts';
+import type { TrainingExamplesOptions } from '../../functions/training-examples/app.ts';
 import { jwtSecret, mintToken } from '../../scripts/lib/tokens.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import type { RpcName } from '../../functions/_shared/db/rpc.gen.ts';
@@ -38,6 +39,7 @@ export async function createHarness(
   adapter: AdapterKind,
   options: {
     bodyLimitBytes?: number; requestTimeoutMs?: number; wandb?: { token?: string; secret?: string }; corsAllowedOrigins?: string;
+    trainingExamples?: TrainingExamplesOptions;
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -53,6 +55,7 @@ export async function createHarness(
   const gateway = createGateway({
     db, log: (l) => logs.push(l), bodyLimitBytes: options.bodyLimitBytes, requestTimeoutMs: options.requestTimeoutMs,
     wandb: options.wandb ?? { token: WEBHOOK_TOKEN }, corsAllowedOrigins: options.corsAllowedOrigins,
+    trainingExamples: options.trainingExamples,
   });
   const users = { alice: crypto.randomUUID(), bob: crypto.randomUUID() };
   const tokens = {

@@ -81,6 +81,32 @@ describe('extraction parsers', () => {
   });
 });
 
+describe('the indexer endpoint with a chunk size (npm start on the embedded database)', () => {
+  it('indexes up to limit, each chunk its own write', async () => {
+    // The sql adapter only: the chunks are the handler's, and a second harness through the supabase adapter would
+    // start a second msw server beside the one of the suite above.
+    const chunked = await createHarness('sql', { trainingExamples: { searchIndexChunk: 3 } });
+    try {
+      const traces = Array.from({ length: 10 }, (_, i) => `chunk-${i}`);
+      const items = traces.map((trace_id, i) => ({ id: `chunk-ev-${i}`, trace_id, cascade_id: 'chunked', cell_name: 'cell_1', model: 'gpt-4o',
+        node_type: 'llm_call', created_at: new Date(Date.UTC(2026, 10, 2, 0, 0, i)).toISOString(), ...openai(`question ${i}`, `answer ${i}`) }));
+      expect((await chunked.request('/training-examples/logs', { method: 'POST', json: { items }, token: chunked.tokens.service })).status).toBe(200);
+      const run = async (limit: number) => json(await chunked.request(`/training-examples/search-index?limit=${limit}`,
+        { method: 'POST', token: chunked.tokens.service }));
+      expect(await run(8)).toEqual({ indexed: 8, pending: 2 });
+      // three writes for eight examples: 3, 3 and 2, each its own transaction
+      const [row] = await chunked.database.client.query<{ writes: number }>(
+        `select count(distinct xmin::text)::int as writes from public.training_examples
+          where trace_id = any($1) and search_vector is not null`, [traces]);
+      expect(row?.writes).toBe(3);
+      expect(await run(5)).toEqual({ indexed: 2, pending: 0 });
+      expect(await run(5)).toEqual({ indexed: 0, pending: 0 });
+    } finally {
+      await chunked.close();
+    }
+  });
+});
+
 describe.each(ADAPTERS)('training-examples through the %s adapter', (adapter) => {
   let h: Harness;
   beforeAll(async () => {

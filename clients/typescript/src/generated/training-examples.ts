@@ -28,7 +28,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one batch of the full-text indexer, oldest examples first (service role; pg_cron runs it where available) */
+        /** Index up to `limit` examples for full-text search, oldest first (service role; pg_cron runs it where available) */
         post: operations["runSearchIndex"];
         delete?: never;
         options?: never;
@@ -192,7 +192,7 @@ export interface components {
             [key: string]: unknown;
         };
         SearchIndexResult: {
-            /** @description examples whose full-text vector this batch computed */
+            /** @description examples whose full-text vector this call computed */
             indexed: number;
             /** @description examples still without one (their search falls back to computing it) */
             pending: number;
@@ -347,7 +347,7 @@ export interface operations {
     runSearchIndex: {
         parameters: {
             query?: {
-                /** @description examples to index in this batch, 1-50,000 (default 5,000) */
+                /** @description examples to index, 1-50,000 (default 5,000) */
                 limit?: string;
             };
             header?: never;
