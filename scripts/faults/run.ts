@@ -201,7 +201,7 @@ async function embeddedDiskFull(cleanup: Cleanup) {
   // GIN entries, WAL). So: 800 big examples left pending, the filesystem cut to
   // 40 MB above the floor, and 6 s for the indexer's next run. It once indexed
   // 500 such examples in one write (~190 MB), past the floor to a full disk;
-  // now each batch of 50 (~20 MB) is admitted on its own. Whether the old
+  // now each batch of 20 (~8 MB) is admitted on its own. Whether the old
   // indexer overshot here depended on where its tick fell; the batch size is
   // held by a test in test/training_examples/http.test.ts. Free space is
   // sampled every 50 ms from the cut until another file takes the rest.
