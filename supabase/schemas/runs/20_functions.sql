@@ -456,7 +456,8 @@ revoke all on function "private"."run_for_update"(text) from public;
 
 grant execute on function "private"."run_for_update"(text) to "authenticated", "postgres", "service_role";
 
--- A run's objectives as json: the list pages' and, as jsonb, private.run_json's.
+-- A run's objectives as json: private.run_json's (as jsonb). The list pages
+-- inline the same subquery (private.run_objectives_sql).
 create or replace function private.run_objectives_json (
   r public.training_runs
 )
@@ -478,6 +479,31 @@ $function$;
 revoke all on function "private"."run_objectives_json"(public.training_runs) from public;
 
 grant execute on function "private"."run_objectives_json"(public.training_runs) to "authenticated", "postgres", "service_role";
+
+-- The same objectives as SQL text over a row `p.r`, for the list pages'
+-- dynamic queries (runs_list, private.run_select_sql): there the subquery is
+-- part of the page's query, rather than a call of run_objectives_json per row
+-- (a function with SET clauses is never inlined; bench/README.md, issue 16).
+-- Keys and order as run_objectives_json; the runs tests hold every list item
+-- equal to GET /runs/<id>.
+create or replace function private.run_objectives_sql ()
+  returns text
+  language sql
+  immutable
+  set search_path to ''
+  AS $function$
+  select $sql$coalesce((
+    select json_agg(json_build_object(
+      'objective_name', o.objective_name, 'objective_alias', o.objective_alias, 'uniprot', o.uniprot,
+      'weight', o.weight, 'direction', o.direction, 'raw_mean', o.raw_mean,
+      'normalized_mean', o.normalized_mean, 'raw_std', o.raw_std, 'normalized_std', o.normalized_std,
+      'updated_at', o.updated_at) order by o.config_index, o.objective_name)
+    from public.run_objectives o where o.run_id = (p.r).run_id), '[]'::json)$sql$
+$function$;
+
+revoke all on function "private"."run_objectives_sql"() from public;
+
+grant execute on function "private"."run_objectives_sql"() to "authenticated", "postgres", "service_role";
 
 -- A run as the API answers it: the row, plus its objectives in config order.
 create or replace function private.run_json (
@@ -535,7 +561,7 @@ begin
     end if;
     v_seen := v_seen || v_field;
     v_parts := v_parts || case when v_field = 'objectives'
-      then 'private.run_objectives_json(p.r) as objectives'
+      then private.run_objectives_sql() || ' as objectives'
       else format('(p.r).%1$I as %1$I', v_field) end;
   end loop;
   return format('(select row_to_json(s) from (select %s) s)', array_to_string(v_parts, ', '));

@@ -249,11 +249,12 @@ declare
   v_compiled record;
   v_leaves jsonb;
   -- A run as private.run_json has it, built as json: json_agg of these is
-  -- several times cheaper than of jsonb for 2-5 KB configs, and written here
-  -- rather than called per row, as a function with SET clauses (search_path,
-  -- TimeZone) cannot be inlined and costs ~35 us a row (issue 16). Keys in
-  -- column order, objectives last.
-  v_item text := '(select row_to_json(t) from (select (p.r).*, private.run_objectives_json(p.r) as objectives) t)';
+  -- several times cheaper than of jsonb for 2-5 KB configs, and written here,
+  -- objectives' subquery included (private.run_objectives_sql), rather than
+  -- called per row, as a function with SET clauses (search_path, TimeZone)
+  -- cannot be inlined and costs ~35 us a row (issue 16). Keys in column
+  -- order, objectives last.
+  v_item text := format('(select row_to_json(t) from (select (p.r).*, %s as objectives) t)', private.run_objectives_sql());
 begin
   -- Sizes first: nothing is compiled or planned from an input over the bounds.
   perform private.run_filter_check(p_filter, p_order);
