@@ -88,7 +88,7 @@ const runConfig = (i: number) => ({ training: { batch_size: 64, learning_rate: 0
   objectives: [{ name: 'COMT_activity', alias: 'COMT_activity_maximize', weight: 1, direction: 'maximize' }], notes: 'x'.repeat(2500) });
 
 /** `clients` connections of autocannon for `seconds`; latencies of the 2xx answers. */
-async function overSocket(url: string, clients: number, seconds: number, request: { method?: string; headers?: Record<string, string>; body?: () => string }): Promise<Load> {
+export async function overSocket(url: string, clients: number, seconds: number, request: { method?: string; headers?: Record<string, string>; body?: () => string }): Promise<Load> {
   const latencies: number[] = [];
   let errors = 0;
   const instance = autocannon({

@@ -14,8 +14,8 @@ export const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(
  * <flags> scripts/start.ts`): its environment settings and node flags, so a
  * spawned server is the same.
  */
-export function startCommand(): { env: Record<string, string>; flags: string[] } {
-  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+export function startCommand(root = '.'): { env: Record<string, string>; flags: string[] } {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
   const m = /^((?:\w+=\S*\s+)*)node\s+(.*?)\s*scripts\/start\.ts/.exec(start);
   if (!m) throw new Error(`package.json's start script is not "[NAME=value ...] node [flags] scripts/start.ts": ${start}`);
   const env = Object.fromEntries(m[1]!.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
@@ -25,18 +25,19 @@ export function startCommand(): { env: Record<string, string>; flags: string[] }
 export interface Child { pid: number; port: number; output(): string; ready_ms: number; stop(): Promise<void> }
 
 /**
- * Starts `node <script>` (PORT=0: the OS picks a free port) and waits for the
+ * Starts `node <root>/<script>` (root: this checkout unless given; PORT=0: the OS picks a free port) and waits for the
  * line naming its port. Its output goes to a file, not a pipe this process
  * would have to drain while it measures: the per-request log lines are the
  * server's own cost, as in a terminal.
  */
-export async function startChild(script: string, options: { cwd: string; env?: Record<string, string>; args?: string[]; ready?: RegExp }): Promise<Child> {
+export async function startChild(script: string, options: { cwd: string; env?: Record<string, string>; args?: string[]; ready?: RegExp; root?: string }): Promise<Child> {
+  const root = options.root ?? process.cwd();
   const log = join(options.cwd, `${script.replace(/\W/g, '_')}.${Date.now()}.log`);
   const fd = openSync(log, 'w');
   const started = performance.now();
-  const start = script === 'scripts/start.ts' ? startCommand() : { env: {}, flags: [] };
+  const start = script === 'scripts/start.ts' ? startCommand(root) : { env: {}, flags: [] };
   const args = options.args ?? start.flags;
-  const child = spawn(process.execPath, [...args, join(process.cwd(), script)], {
+  const child = spawn(process.execPath, [...args, join(root, script)], {
     cwd: options.cwd, env: { ...process.env, ...start.env, PORT: '0', HOST: '127.0.0.1', ...options.env }, stdio: ['ignore', fd, 'inherit'],
   });
   closeSync(fd);
