@@ -71,9 +71,14 @@ const POOL = 10;
 const ORDER: Order = { field: { kind: 'column', name: 'created_at' }, dir: 'desc' };
 const OR_FILTER = "status = 'completed' AND (gradient_method = 'mgda' OR gradient_method = 'pcgrad')";
 
-interface Read { name: string; path: (size: number) => string; fn: string; args: (size: number) => [string, string, unknown][] }
+export interface Read { name: string; path: (size: number) => string; fn: string; args: (size: number) => [string, string, unknown][] }
 
-const READS: Read[] = [
+/** A read's name as the tables print it (the filters elided). */
+export const readLabel = (name: string) => name
+  .replace(/^GET \/runs\?status=[^&]+&gradient_method=[^&]+&limit=50$/, 'GET /runs?status=…&gradient_method=…')
+  .replace(/^GET \/runs\?filter=.*$/, 'GET /runs?filter=… OR …');
+
+export const READS: Read[] = [
   { name: 'GET /runs?limit=50', path: () => '/runs?limit=50', fn: 'runs_list',
     args: () => [['p_limit', 'integer', 50], ['p_order', 'jsonb', ORDER]] },
   { name: 'GET /runs?status=completed&gradient_method=mgda&limit=50', path: () => '/runs?status=completed&gradient_method=mgda&limit=50',

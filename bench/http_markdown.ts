@@ -3,16 +3,13 @@
 // bench/README.md, so the tables there are printed, never typed.
 //   node bench/http_markdown.ts [bench/results/latest.json]
 import { readFileSync } from 'node:fs';
-import type { HttpReport } from './http.ts';
+import { type HttpReport, readLabel } from './http.ts';
 
 const file = process.argv[2] ?? 'bench/results/latest.json';
 const report = (JSON.parse(readFileSync(file, 'utf8')) as { http?: HttpReport }).http;
 if (!report) throw new Error(`${file} has no http suite results`);
 
 const f = (n: number, digits = 2) => n.toFixed(digits);
-const label = (name: string) => name
-  .replace(/^GET \/runs\?status=[^&]+&gradient_method=[^&]+&limit=50$/, 'GET /runs?status=…&gradient_method=…')
-  .replace(/^GET \/runs\?filter=.*$/, 'GET /runs?filter=… OR …');
 
 for (const db of [...new Set(report.cells.map((c) => c.db))]) {
   for (const runs of [...new Set(report.cells.filter((c) => c.db === db).map((c) => c.runs))]) {
@@ -21,7 +18,7 @@ for (const db of [...new Set(report.cells.map((c) => c.db))]) {
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const c of report.cells.filter((x) => x.db === db && x.runs === runs)) {
       const envelope = c.envelope_ratio ? `${f(c.envelope_ratio.p50)}× (${c.envelope_ratio.p50_added_ms >= 0 ? '+' : ''}${f(c.envelope_ratio.p50_added_ms)} ms)` : '–';
-      console.log(`| \`${label(c.name)}\` | ${c.clients} | ${f(c.http.rps, 0)} | ${f(c.envelope.rps, 0)} | **${f(c.ratio.rps)}** | **${f(c.ratio.p50)}** | ` +
+      console.log(`| \`${readLabel(c.name)}\` | ${c.clients} | ${f(c.http.rps, 0)} | ${f(c.envelope.rps, 0)} | **${f(c.ratio.rps)}** | **${f(c.ratio.p50)}** | ` +
         `${f(c.ratio.p99)} | ${f(c.http.p50_ms)} / ${f(c.envelope.p50_ms)} | ${envelope} |`);
     }
     const floor = report.floor.filter((x) => x.db === db);
@@ -32,7 +29,7 @@ for (const db of [...new Set(report.cells.map((c) => c.db))]) {
     const inProcess = report.cells.filter((c) => c.db === db && c.runs === runs && c.in_process);
     if (inProcess.length > 0) {
       console.log(`\nin-process gateway.fetch (no socket), 1 client, p50 ÷ direct+envelope p50: ${inProcess.map((c) =>
-        `\`${label(c.name)}\` ${f(c.in_process!.p50_ms / c.envelope.p50_ms)}× (socket: ${f(c.ratio.p50)}×)`).join('; ')}`);
+        `\`${readLabel(c.name)}\` ${f(c.in_process!.p50_ms / c.envelope.p50_ms)}× (socket: ${f(c.ratio.p50)}×)`).join('; ')}`);
     }
   }
 }
@@ -45,6 +42,6 @@ if (report.growth.length > 0) {
   for (const k of [...new Set(report.growth.map(key))]) {
     const http = report.growth.find((g) => key(g) === k && g.side === 'http')!;
     const direct = report.growth.find((g) => key(g) === k && g.side === 'envelope')!;
-    console.log(`| ${http.db === 'postgres' ? 'PostgreSQL' : 'PGlite'} | \`${label(http.name)}\` | ${http.clients} | **${f(http.p50)}** | **${f(direct.p50)}** | ${f(http.rps)} | ${f(direct.rps)} |`);
+    console.log(`| ${http.db === 'postgres' ? 'PostgreSQL' : 'PGlite'} | \`${readLabel(http.name)}\` | ${http.clients} | **${f(http.p50)}** | **${f(direct.p50)}** | ${f(http.rps)} | ${f(direct.rps)} |`);
   }
 }

@@ -205,6 +205,8 @@ function requestRpcOptions(c: Context<AppEnv>): RpcOptions {
   return { signal: deadline?.signal, deadline: deadline?.at, idempotency };
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * JSON text the database wrote, sent untouched with the content type c.json
  * sets (no JSON.parse, no JSON.stringify in between), typed as the route's
@@ -217,7 +219,6 @@ function requestRpcOptions(c: Context<AppEnv>): RpcOptions {
 export function jsonText<T, S extends ContentfulStatusCode>(c: Context, text: string, status: S) {
   return c.body(utf8.encode(text), status, { 'content-type': 'application/json' }) as unknown as Response & TypedResponse<JSONParsed<T>, S, 'json'>;
 }
-const utf8 = new TextEncoder();
 
 /** For handlers that make several calls (a streamed export, a bulk rescore): the request's Idempotency-Key does not apply. */
 export function ignoreIdempotencyKey(c: Context<AppEnv>): void {
